@@ -33,6 +33,8 @@ struct _ThawWindow
 
 G_DEFINE_FINAL_TYPE (ThawWindow, thaw_window, ADW_TYPE_APPLICATION_WINDOW)
 
+static void set_action_enabled (ThawWindow *self, const char *name, gboolean enabled);
+
 gboolean
 thaw_window_is_empty (ThawWindow *self)
 {
@@ -348,7 +350,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_clear_object (&self->load_cancellable);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
+  set_action_enabled (self, "cancel-load", FALSE);
   g_autoptr (GFile) file = g_file_new_for_path (job->path);
   if (vm == NULL)
     {
@@ -390,7 +392,7 @@ thaw_window_open_file (ThawWindow *self, GFile *file)
   gtk_label_set_text (self->loading_label, text);
   gtk_progress_bar_set_fraction (self->loading_progress, 0.0);
   gtk_stack_set_visible_child_name (self->stack, "loading");
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", TRUE);
+  set_action_enabled (self, "cancel-load", TRUE);
 
   LoadJob *job = g_new0 (LoadJob, 1);
   job->path = g_steal_pointer (&path);
@@ -417,9 +419,9 @@ open_response (GtkNativeDialog *dialog, int response, ThawWindow *self)
 }
 
 static void
-action_open (GtkWidget *widget, const char *action_name, GVariant *param)
+action_open (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  ThawWindow *self = THAW_WINDOW (widget);
+  ThawWindow *self = THAW_WINDOW (user_data);
   GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Open Image"), GTK_WINDOW (self),
                                                               GTK_FILE_CHOOSER_ACTION_OPEN,
                                                               _("_Open"), _("_Cancel"));
@@ -439,9 +441,9 @@ action_open (GtkWidget *widget, const char *action_name, GVariant *param)
 }
 
 static void
-action_cancel_load (GtkWidget *widget, const char *action_name, GVariant *param)
+action_cancel_load (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
-  ThawWindow *self = THAW_WINDOW (widget);
+  ThawWindow *self = THAW_WINDOW (user_data);
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
 }
@@ -527,17 +529,29 @@ thaw_window_class_init (ThawWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, image_box);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, error_page);
+}
 
-  gtk_widget_class_install_action (widget_class, "win.open", NULL, action_open);
-  gtk_widget_class_install_action (widget_class, "win.cancel-load", NULL, action_cancel_load);
+/* Window actions live in the window's action map, so GtkApplication also
+ * exports them on D-Bus (/dev/thaw/Thaw/window/N), which the app tests use. */
+static const GActionEntry win_actions[] = {
+  { "open", action_open },
+  { "cancel-load", action_cancel_load },
+};
+
+static void
+set_action_enabled (ThawWindow *self, const char *name, gboolean enabled)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
 }
 
 static void
 thaw_window_init (ThawWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_row_activated), self);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-load", FALSE);
+  set_action_enabled (self, "cancel-load", FALSE);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

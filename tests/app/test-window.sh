@@ -48,7 +48,7 @@ shoot () {
   convert "$2" -format '%k' info:
 }
 
-echo "1..6"
+echo "1..8"
 
 # 1. The empty window is drawn, not a blank frame.
 start
@@ -101,7 +101,36 @@ else
 fi
 stop
 
-# 5. Quitting through the application's D-Bus action ends the process and
+# 5, 6. The About window and the keyboard-shortcuts window open from their actions.
+toplevels () { xwininfo -root -children 2>/dev/null | grep -c '"'; }
+start
+if window_named "Thaw" >/dev/null; then
+  gdbus call --session --dest dev.thaw.Thaw --object-path /dev/thaw/Thaw \
+    --method org.gtk.Actions.Activate about '[]' '{}' >/dev/null 2>&1
+  if id=$(window_named "About"); then
+    shoot "$id" "$shots/window-about.png" >/dev/null
+    ok "app.about opens the About window"
+  else
+    not_ok "app.about opens the About window" "no window named About"
+  fi
+  before=$(toplevels)
+  gdbus call --session --dest dev.thaw.Thaw --object-path /dev/thaw/Thaw/window/1 \
+    --method org.gtk.Actions.Activate show-help-overlay '[]' '{}' >/dev/null 2>&1
+  sleep 1.5
+  after=$(toplevels)
+  if [ "$after" -gt "$before" ]; then
+    import -window root "$shots/window-shortcuts.png" 2>/dev/null
+    ok "win.show-help-overlay opens the shortcuts window"
+  else
+    not_ok "win.show-help-overlay opens the shortcuts window" "top-level windows: $before before, $after after"
+  fi
+else
+  not_ok "app.about opens the About window" "no window"
+  not_ok "win.show-help-overlay opens the shortcuts window" "no window"
+fi
+stop
+
+# 7, 8. Quitting through the application's D-Bus action ends the process and
 #    the window size is remembered in GSettings.
 start
 if window_named "Thaw" >/dev/null; then
