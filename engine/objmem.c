@@ -31,6 +31,8 @@ st_vm_free (StVM *vm)
 {
   if (vm == NULL)
     return;
+  if (vm->interp_free != NULL)
+    vm->interp_free (vm);
   if (vm->mem != NULL)
     munmap (vm->mem, vm->mem_reserved);
   g_free (vm->segments);
@@ -40,6 +42,8 @@ st_vm_free (StVM *vm)
   g_ptr_array_unref (vm->defects);
   if (vm->v3_info != NULL)
     g_hash_table_unref (vm->v3_info);
+  if (vm->spur32_info != NULL && vm->spur32_info_free != NULL)
+    vm->spur32_info_free (vm->spur32_info);
   g_free (vm);
 }
 
@@ -61,7 +65,7 @@ st_objmem_init (StVM *vm, StOop base, gsize reserve_bytes, gsize commit_bytes, G
   vm->mem_reserved = reserve_bytes;
   vm->mem_committed = 0;
   vm->mem_base = base;
-  vm->bias = (intptr_t) vm->mem - (intptr_t) base;
+  vm->bias = (intptr_t) ((uintptr_t) vm->mem - (uintptr_t) base);   /* wraps, never overflows */
   return st_objmem_commit (vm, commit_bytes, error);
 }
 
@@ -174,6 +178,14 @@ st_fixed_count (const StVM *vm, StOop o)
   if (!st_is_smallint (spec))
     return 0;
   uint64_t fixed = st_smallint_value (spec) & 0xFFFF;
+  if (vm->personality.family == ST_FAMILY_V3)
+    {
+      /* V3 class formats keep their encoding: instSize + 1 split over
+       * bits 1..6 and 16..17. */
+      int64_t v = st_smallint_value (spec);
+      int64_t s = ((v >> 10) & 0xC0) + ((v >> 1) & 0x3F) - 1;
+      fixed = s < 0 ? 0 : (uint64_t) s;
+    }
   uint64_t n = st_num_slots (vm, o);
   return fixed > n ? n : fixed;
 }

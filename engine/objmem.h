@@ -146,6 +146,16 @@ struct _StVM {
 
   /* V3 origin: class indices were assigned at load; the table maps back. */
   GHashTable *v3_info;       /* owned by image-read-v3.c, may be NULL */
+
+  /* The interpreter's state (interp-private.h), NULL until st_interp_init;
+   * freed by st_vm_free through interp_free. */
+  void *interp;
+  void (*interp_free) (StVM *vm);
+
+  /* Spur 32 origin: what st_write_spur32 needs to restore the file exactly
+   * (padding words, free chunks, the free-lists object, segment addresses). */
+  gpointer       spur32_info;       /* owned by image-read-spur32.c, may be NULL */
+  GDestroyNotify spur32_info_free;
 };
 
 StVM   *st_vm_new (void);
@@ -161,6 +171,11 @@ StSegment *st_objmem_add_segment (StVM *vm, StOop start, uint64_t bytes);
 const StSegment *st_objmem_segment_of (StVM *vm, StOop a);
 /* First address past the last segment. */
 StOop   st_objmem_end (StVM *vm);
+
+/* Allocate an object in old space by growing the last segment (objmem-alloc.c):
+ * pointer slots are nil, others zero, identity hash 0.  For edits of a stopped
+ * heap; returns 0 with an error when memory or the request is impossible. */
+StOop   st_objmem_alloc_old (StVM *vm, guint32 class_index, guint format, uint64_t num_slots, GError **error);
 
 void    st_vm_add_defect (StVM *vm, int code, uint64_t file_offset, StOop address,
                           const char *fmt, ...) G_GNUC_PRINTF (5, 6);
