@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* interp-private.h: the interpreter's state, shared by interp*.c, sched.c,
+ * objmem-new.c and the primitive files.  Nothing outside the engine's
+ * interpreter includes it. */
+#pragma once
+
+#include "interp.h"
+#include "method.h"
+
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+/* Context (MethodContext) fields; the stack (temps first) follows. */
+enum {
+  ST_CTX_SENDER = 0,
+  ST_CTX_PC = 1,
+  ST_CTX_STACKP = 2,
+  ST_CTX_METHOD = 3,
+  ST_CTX_CLOSURE = 4,      /* closureOrNil (receiverMap in 6502 images) */
+  ST_CTX_RECEIVER = 5,
+  ST_CTX_TEMP0 = 6,
+};
+/* BlockContext (6502 images): caller, pc, stackp, nargs, startpc, home. */
+enum {
+  ST_BCTX_CALLER = 0,
+  ST_BCTX_NARGS = 3,
+  ST_BCTX_STARTPC = 4,
+  ST_BCTX_HOME = 5,
+};
+/* BlockClosure: outerContext, startpc, numArgs, copied values...
+ * FullBlockClosure: outerContext, compiledBlock, numArgs, receiver, copied... */
+enum {
+  ST_CLOSURE_OUTER = 0,
+  ST_CLOSURE_STARTPC = 1,
+  ST_CLOSURE_METHOD = 1,
+  ST_CLOSURE_NUM_ARGS = 2,
+  ST_CLOSURE_COPIED = 3,
+  ST_FULL_CLOSURE_RECEIVER = 3,
+  ST_FULL_CLOSURE_COPIED = 4,
+};
+enum {
+  ST_SCHED_LISTS = 0,       /* ProcessorScheduler quiescentProcessLists */
+  ST_SCHED_ACTIVE = 1,      /* activeProcess */
+  ST_LINK_NEXT = 0,         /* Link nextLink */
+  ST_PROC_CONTEXT = 1,      /* Process suspendedContext */
+  ST_PROC_PRIORITY = 2,
+  ST_PROC_LIST = 3,         /* myList */
+  ST_LIST_FIRST = 0,        /* LinkedList firstLink */
+  ST_LIST_LAST = 1,
+  ST_SEM_EXCESS = 2,        /* Semaphore excessSignals */
+  ST_CLASS_SUPERCLASS = 0,
+  ST_CLASS_METHOD_DICT = 1,
+  ST_CLASS_FORMAT = 2,
+  ST_MDICT_ARRAY = 1,       /* MethodDictionary: tally, array, keys... */
+  ST_MDICT_KEYS = 2,
+  ST_MSG_SELECTOR = 0,
+  ST_MSG_ARGS = 1,
+  ST_MSG_LOOKUP_CLASS = 2,
+  ST_ASSOC_VALUE = 1,
+};
+
+/* stop value while the loop should keep going */
+#define ST_RUN_CONTINUE ((StRunStatus) 100)
+
+#define ST_SMALL_FRAME 16
+#define ST_LARGE_FRAME 56
+#define ST_METHOD_CACHE_SIZE 4096
+
+typedef struct {
+  StOop selector;
+  guint32 class_index;
+  StOop method;
+  StMethodHeader hdr;
+} StCacheEntry;
+
+typedef struct _StInterp StInterp;
+typedef StPrimResult (*StPrimFn) (StVM *vm, int argc);
+
+struct _StInterp {
+  StVM *vm;
+
+  /* Registers of the active context.  slots/temps are machine pointers to
+   * slot 0 of the active context and of the context holding the temps
+   * (the home context for a 6502 BlockContext, else the same). */
+  StOop ctx;
+  uint64_t *slots;
+  uint64_t ctx_size;       /* slots of ctx */
+  int64_t sp;              /* slot index of the top of stack (ST_CTX_TEMP0 - 1 when empty) */
+  StOop home;
+  uint64_t *temps;
+  uint64_t temps_size;
+  StOop method;
+  const guint8 *bc;        /* the method's bytes (slot 0 = header word) */
+  uint64_t pc;             /* 0-based offset of the next bytecode in bc */
+  uint64_t pc_end;
+  guint num_literals;
+  StOop receiver;
+  guint set_base;          /* 0 for V3/V3PlusClosures, 256 for SistaV1 */
+  int64_t ext_a, ext_b;
+  guint num_ext_b;
+  int prim_fail_code;      /* from the primitive that just failed, for callPrimitive */
+  StOop new_method;        /* the method whose primitive runs (named primitives need it) */
+
+  /* The image's personality, flattened. */
+  int64_t int_min, int_max;       /* SmallInteger range the image sees */
+  bool v3;                        /* Characters are objects; V3 class formats */
+  bool word64;                    /* 64-bit image: SmallFloat64 exists */
+  bool block_contexts;            /* 6502: BlockContexts and blockCopy: */
+
+  /* Well-known objects and class indices. */
+  StOop nil, true_obj, false_obj;
+  guint32 ci_context, ci_block_context, ci_closure, ci_full_closure;
+  guint32 ci_array, ci_float, ci_large_pos, ci_large_neg, ci_message, ci_point;
+  guint32 ci_byte_string, ci_byte_array, ci_character, ci_semaphore, ci_process;
+  guint32 ci_smallint;            /* class index the receiver of an immediate int has */
+
+  /* Eden: bump allocation, no GC (objmem-new.c). */
+  StOop eden_start, eden_next, eden_end;
+
+  /* Method cache. */
+  StCacheEntry cache[ST_METHOD_CACHE_SIZE];
+
+  /* Primitive table, filled from prim-table.h. */
+  StPrimFn *prims;
+  guint n_prims;
+
+  /* Scheduler, timers and interrupts. */
+  StOop timer_semaphore;
+  gint64 timer_wakeup_usecs;      /* 0 when no timer is armed */
+  gint64 start_usecs;             /* monotonic time at init */
+  gint64 utc_offset_usecs;        /* UTC µs minus monotonic µs at init */
+  GArray *pending_signals;        /* StOop semaphores to signal at the next check */
+  bool idle;                      /* relinquishProcessor met: sleep until the timer */
+
+  /* Loop control. */
+  gint64 check_at;                /* bytecode count of the next periodic check (atomic) */
+  gint trap;                      /* atomic: a trap was requested */
+  bool quit;
+  int quit_code;
+  StRunStatus stop;               /* set by a primitive or helper that stops the run */
+  GError *error;                  /* set with stop == ST_RUN_ERROR */
+  char *last_error;
+  GHashTable *names;              /* method -> "Class>>selector" found by a heap walk */
+  StOop eval_selector;            /* the private selector that hands back an --eval result, or 0 */
+  char *eval_result;               /* its message, kept: an error ends the run for good */
+
+  StInterpStats stats;
+  GHashTable *missing;            /* char * -> uint64_t * counts */
+  GString *output;                /* console text */
+  uint64_t trace_sends;           /* print this many more sends to the trace stream */
+  FILE *trace;
+  GPtrArray *events;              /* char *: the first notable events (DNUs...) */
+  GPtrArray *files;               /* StFile *, the sandboxed FilePlugin's open files (prims-file.c) */
+};
+
+static inline StInterp *st_interp (StVM *vm) { return (StInterp *) vm->interp; }
+
+/* --- validity (damaged heaps): bounds only, cheap --- */
+static inline bool
+st_interp_valid_oop (const StVM *vm, StOop o)
+{
+  return st_is_pointer (o) && o >= vm->mem_base && o - vm->mem_base + 16 <= vm->mem_committed;
+}
+
+/* A pointer object whose header and all slots lie in committed memory. */
+static inline bool
+st_interp_valid_obj (const StVM *vm, StOop o)
+{
+  if (!st_interp_valid_oop (vm, o))
+    return false;
+  uint64_t n = st_num_slots (vm, o);
+  return n <= (vm->mem_committed - (o - vm->mem_base) - 8) / 8;
+}
+
+/* --- stack access (for primitives) --- */
+static inline StOop st_stack_value (StInterp *it, int n) { return it->slots[it->sp - n]; }
+static inline void  st_push (StInterp *it, StOop v) { it->slots[++it->sp] = v; }
+static inline StOop st_pop (StInterp *it) { return it->slots[it->sp--]; }
+static inline void  st_pop_n (StInterp *it, int n) { it->sp -= n; }
+/* Replace the receiver and argc arguments by a result. */
+static inline StPrimResult
+st_prim_return (StInterp *it, int argc, StOop v)
+{
+  it->sp -= argc;
+  it->slots[it->sp] = v;
+  return ST_PRIM_OK;
+}
+
+static inline StOop st_bool (StInterp *it, bool b) { return b ? it->true_obj : it->false_obj; }
+
+static inline guint32
+st_interp_class_index_of (StInterp *it, StOop o)
+{
+  if (st_is_pointer (o))
+    return st_class_index (it->vm, o);
+  if (st_is_smallint (o))
+    return ST_CLASS_INDEX_SMALLINTEGER;
+  if (st_is_character (o))
+    return ST_CLASS_INDEX_CHARACTER;
+  return ST_CLASS_INDEX_SMALLFLOAT;
+}
+
+static inline bool
+st_interp_int_fits (StInterp *it, int64_t v)
+{
+  return v >= it->int_min && v <= it->int_max;
+}
+
+/* --- interp.c / interp-send.c / interp-context.c --- */
+void  st_interp_fail (StVM *vm, int code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void  st_interp_save_registers (StInterp *it);
+bool  st_interp_load_context (StInterp *it, StOop ctx);
+void  st_interp_send (StInterp *it, StOop selector, int argc, bool super, StOop directed_class);
+void  st_interp_execute (StInterp *it, StOop method, const StMethodHeader *hdr, int argc, StOop selector);
+bool  st_interp_activate (StInterp *it, StOop method, const StMethodHeader *hdr, int argc, StOop closure,
+                          StOop receiver_override);
+StOop st_interp_lookup (StInterp *it, StOop cls, StOop selector);
+void  st_interp_flush_cache (StInterp *it);
+void  st_interp_return (StInterp *it, StOop value, bool from_method);
+StOop st_interp_method_class (StInterp *it, StOop method);
+void  st_interp_push_closure (StInterp *it, guint num_copied, guint num_args, uint64_t block_size);
+void  st_interp_push_full_closure (StInterp *it, StOop block, guint num_copied, bool receiver_on_stack,
+                                   bool ignore_outer);
+StPrimResult st_interp_call_primitive (StInterp *it, guint prim, int argc);
+void  st_interp_count_missing (StInterp *it, const char *name);
+StOop st_interp_home_of (StInterp *it, StOop ctx);
+char *st_interp_class_name (StVM *vm, StOop cls);
+StOop st_interp_error_object (StInterp *it, int code);
+void  st_interp_note_event (StInterp *it, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* --- objmem-new.c: allocation for the running image --- */
+gboolean st_objmem_new_space_init (StVM *vm, uint64_t bytes, GError **error);
+/* A new object, pointer slots nil and others zero; 0 when eden is full. */
+StOop st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_slots);
+/* Instantiate a class with n indexable elements, as the image's own
+ * instance specification says; 0 when impossible (*why set). */
+StOop st_objmem_instantiate (StVM *vm, StOop cls, uint64_t n, StPrimResult *why);
+/* The class index for a class, entering it in the class table if needed; 0 on failure. */
+guint32 st_objmem_class_index_for (StVM *vm, StOop cls);
+/* The instance specification of a class as a Spur format (V3 specs mapped). */
+bool st_objmem_class_spec (StVM *vm, StOop cls, guint *format, uint64_t *fixed);
+StOop st_objmem_clone (StVM *vm, StOop o);
+guint32 st_objmem_ensure_hash (StVM *vm, StOop o);
+
+/* --- helpers shared by primitives (prims-object.c) --- */
+StOop st_interp_new_array (StInterp *it, uint64_t n);
+StOop st_interp_new_string (StInterp *it, const char *s);
+StOop st_interp_integer (StInterp *it, int64_t v);       /* 0 when it cannot be made */
+StOop st_interp_unsigned (StInterp *it, uint64_t v);
+bool  st_interp_to_int64 (StInterp *it, StOop o, int64_t *out);
+StOop st_interp_character (StInterp *it, guint32 cp);    /* 0 when impossible */
+bool  st_interp_char_value (StInterp *it, StOop o, guint32 *out);
+StOop st_interp_float (StInterp *it, double d);          /* 0 when eden is full */
+bool  st_interp_float_value (StInterp *it, StOop o, double *out);
+
+/* --- sched.c --- */
+StOop st_sched_scheduler (StInterp *it);
+StOop st_sched_active_process (StInterp *it);
+bool  st_sched_resume (StInterp *it, StOop proc);          /* may switch */
+bool  st_sched_signal (StInterp *it, StOop sem);           /* may switch */
+bool  st_sched_wait (StInterp *it, StOop sem);             /* may switch */
+bool  st_sched_suspend (StInterp *it, StOop proc);
+bool  st_sched_yield (StInterp *it);
+bool  st_sched_transfer_to (StInterp *it, StOop proc);
+StOop st_sched_wake_highest (StInterp *it);                /* 0 when nothing is runnable */
+bool  st_sched_is_empty_list (StInterp *it, StOop list);
+StOop st_sched_remove_first (StInterp *it, StOop list);
+void  st_sched_add_last (StInterp *it, StOop list, StOop proc);
+bool  st_sched_remove_link (StInterp *it, StOop list, StOop link);
+void  st_sched_check_timers (StInterp *it, gint64 now_usecs);
+
+/* --- prims: the table (prim-table.h) --- */
+void st_prims_install (StInterp *it);
+/* A named primitive Thaw implements (prims-file.c), or NULL. */
+StPrimFn st_prims_named_lookup (const char *module, const char *name);
+void st_prims_files_free (StInterp *it);
+void st_prims_install_old_file (StInterp *it);
+
+G_END_DECLS

@@ -1,0 +1,1381 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* interp.c: setting up the interpreter and the dispatch loop.
+ *
+ * One loop runs all three bytecode sets: a method's header chooses V3 /
+ * V3PlusClosures (set_base 0) or SistaV1 (set_base 256), and the switch is
+ * on set_base + byte.  The only per-bytecode overhead besides decoding is
+ * one comparison of the bytecode count against check_at: timers, the wall
+ * clock, limits and traps requested from other threads are all handled
+ * when it trips (st_interp_request_trap sets it to 0).
+ *
+ * Sends, returns and closures live in interp-send.c and interp-context.c;
+ * primitives in prims-*.c (table in prim-table.h); processes in sched.c.
+ *
+ * Dispatch comes from bytecodes.h alone: every row of both sets has a
+ * label here (SET_ID), reached by a computed goto table or, with
+ * -Dcomputed_goto=false (and in the test-interp-switch test), a switch,
+ * both generated from the rows.
+ *
+ * What runs: every V3 / V3PlusClosures bytecode (6502 BlockContexts via
+ * blockCopy: and value primitives 80-82) and every SistaV1 bytecode except
+ * the trap (217) and inlined unsafe primitives (236) of optimised methods,
+ * which stop the run with an error naming them.  The SmallInteger
+ * arithmetic and comparison special selectors, == , ~~ and class are done
+ * inline; the others are real sends whose primitives the method cache
+ * finds. */
+#include "config.h"
+
+#include <string.h>
+
+#include "interp-private.h"
+#include "bytecodes.h"
+
+G_DEFINE_QUARK (st-interp-error-quark, st_interp_error)
+
+#define CHECK_INTERVAL 1024
+
+void
+st_interp_fail (StVM *vm, int code, const char *fmt, ...)
+{
+  StInterp *it = st_interp (vm);
+  if (it->stop == ST_RUN_ERROR)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_autofree char *where = it->method ? st_interp_method_name (vm, it->method) : g_strdup ("?");
+  g_clear_error (&it->error);
+  it->error = g_error_new (ST_INTERP_ERROR, code, "%s (in %s, pc %" G_GUINT64_FORMAT ", after %" G_GUINT64_FORMAT
+                           " bytecodes)", msg, where, it->pc + 1, it->stats.bytecodes);
+  it->stop = ST_RUN_ERROR;
+  __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+}
+
+static void
+interp_free (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL)
+    return;
+  g_clear_error (&it->error);
+  g_free (it->last_error);
+  g_free (it->eval_result);
+  if (it->names)
+    g_hash_table_unref (it->names);
+  if (it->missing)
+    g_hash_table_unref (it->missing);
+  if (it->output)
+    g_string_free (it->output, TRUE);
+  if (it->pending_signals)
+    g_array_unref (it->pending_signals);
+  if (it->events)
+    g_ptr_array_unref (it->events);
+  st_prims_files_free (it);
+  g_free (it->prims);
+  g_free (it);
+  vm->interp = NULL;
+  vm->interp_free = NULL;
+}
+
+static guint32
+class_index_of_special (StVM *vm, StSpecialObject i)
+{
+  StOop c = st_special (vm, i);
+  if (c == vm->nil_obj || !st_interp_valid_obj (vm, c) || st_num_slots (vm, c) < 3)
+    return 0;
+  return st_objmem_class_index_for (vm, c);
+}
+
+gboolean
+st_interp_init (StVM *vm, GError **error)
+{
+  if (vm->interp != NULL)
+    return TRUE;
+  StInterp *it = g_new0 (StInterp, 1);
+  vm->interp = it;
+  vm->interp_free = interp_free;
+  it->vm = vm;
+  it->stop = ST_RUN_CONTINUE;
+  it->nil = vm->nil_obj;
+  it->true_obj = vm->true_obj;
+  it->false_obj = vm->false_obj;
+  it->missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  it->output = g_string_new (NULL);
+  it->pending_signals = g_array_new (FALSE, FALSE, sizeof (StOop));
+  it->events = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (it->events, NULL);
+
+  const StPersonality *p = &vm->personality;
+  it->word64 = p->word_bytes == 8;
+  it->v3 = p->family == ST_FAMILY_V3;
+  it->block_contexts = !p->closures;
+  if (it->word64)
+    {
+      it->int_min = ST_SMALLINT_MIN;
+      it->int_max = ST_SMALLINT_MAX;
+    }
+  else
+    {
+      it->int_min = -(G_GINT64_CONSTANT (1) << 30);
+      it->int_max = (G_GINT64_CONSTANT (1) << 30) - 1;
+    }
+
+  /* Eden first: entering classes in the table never allocates, but
+   * everything after this may. */
+  uint64_t eden = G_GUINT64_CONSTANT (1) << 30;
+  if (!st_objmem_new_space_init (vm, eden, error))
+    return FALSE;
+
+  it->ci_context = class_index_of_special (vm, ST_SPLOB_CLASS_METHOD_CONTEXT);
+  if (it->block_contexts)
+    it->ci_block_context = class_index_of_special (vm, ST_SPLOB_CLASS_BLOCK_CONTEXT);
+  it->ci_closure = class_index_of_special (vm, 36);
+  it->ci_full_closure = class_index_of_special (vm, 37);
+  if (p->family == ST_FAMILY_SPUR)
+    {
+      if (it->ci_closure == 0 && st_class_at_index (vm, ST_CLASS_INDEX_BLOCK_CLOSURE) != 0)
+        it->ci_closure = ST_CLASS_INDEX_BLOCK_CLOSURE;
+      if (it->ci_full_closure == 0 && st_class_at_index (vm, ST_CLASS_INDEX_FULL_BLOCK_CLOSURE) != 0)
+        it->ci_full_closure = ST_CLASS_INDEX_FULL_BLOCK_CLOSURE;
+    }
+  it->ci_array = class_index_of_special (vm, ST_SPLOB_CLASS_ARRAY);
+  it->ci_float = class_index_of_special (vm, ST_SPLOB_CLASS_FLOAT);
+  it->ci_large_pos = class_index_of_special (vm, ST_SPLOB_CLASS_LARGE_POSITIVE_INTEGER);
+  it->ci_large_neg = class_index_of_special (vm, ST_SPLOB_CLASS_LARGE_NEGATIVE_INTEGER);
+  it->ci_message = class_index_of_special (vm, ST_SPLOB_CLASS_MESSAGE);
+  it->ci_point = class_index_of_special (vm, ST_SPLOB_CLASS_POINT);
+  it->ci_byte_string = class_index_of_special (vm, ST_SPLOB_CLASS_BYTESTRING);
+  it->ci_byte_array = class_index_of_special (vm, ST_SPLOB_CLASS_BYTE_ARRAY);
+  it->ci_character = class_index_of_special (vm, ST_SPLOB_CLASS_CHARACTER);
+  it->ci_semaphore = class_index_of_special (vm, ST_SPLOB_CLASS_SEMAPHORE);
+  it->ci_process = class_index_of_special (vm, ST_SPLOB_CLASS_PROCESS);
+  if (it->ci_context == 0 || it->ci_array == 0 || (it->block_contexts && it->ci_block_context == 0))
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_PROCESS,
+                   "the special objects array does not name the Context%s and Array classes",
+                   it->block_contexts ? ", BlockContext" : "");
+      return FALSE;
+    }
+
+  st_prims_install (it);
+  if (it->block_contexts)
+    st_prims_install_old_file (it);
+  it->start_usecs = g_get_monotonic_time ();
+  it->utc_offset_usecs = g_get_real_time () - it->start_usecs;
+
+  StOop proc = st_sched_active_process (it);
+  if (proc == 0 || !st_interp_valid_obj (vm, proc) || st_num_slots (vm, proc) <= ST_PROC_CONTEXT)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_PROCESS,
+                   "no active process (special object 3, Processor, has none)");
+      return FALSE;
+    }
+  StOop ctx = st_fetch (vm, proc, ST_PROC_CONTEXT);
+  if (!st_interp_load_context (it, ctx))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&it->error),
+                                  "the active process 0x%" G_GINT64_MODIFIER "x cannot resume: ", (guint64) proc);
+      return FALSE;
+    }
+  st_store (vm, proc, ST_PROC_CONTEXT, vm->nil_obj);
+  it->stop = ST_RUN_CONTINUE;
+  return TRUE;
+}
+
+void
+st_interp_request_trap (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL)
+    return;
+  __atomic_store_n (&it->trap, 1, __ATOMIC_RELAXED);
+  __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+}
+
+void
+st_interp_trace_sends (StVM *vm, uint64_t n, FILE *out)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL)
+    return;
+  it->trace_sends = n;
+  it->trace = out;
+}
+
+const StInterpStats *
+st_interp_stats (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  return it ? &it->stats : NULL;
+}
+
+gboolean
+st_interp_eden (StVM *vm, StOop *start, StOop *next, StOop *end)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL)
+    return FALSE;
+  *start = it->eden_start;
+  *next = it->eden_next;
+  *end = it->eden_end;
+  return TRUE;
+}
+
+int
+st_interp_quit_code (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  return it ? it->quit_code : 0;
+}
+
+StOop
+st_interp_active_context (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL || it->ctx == 0)
+    return 0;
+  st_interp_save_registers (it);
+  return it->ctx;
+}
+
+const char *const *
+st_interp_events (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  static const char *const none[] = { NULL };
+  return it ? (const char *const *) it->events->pdata : none;
+}
+
+void
+st_interp_note_event (StInterp *it, const char *fmt, ...)
+{
+  if (it->events->len > 20)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  char *line = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_ptr_array_index (it->events, it->events->len - 1) = line;
+  g_ptr_array_add (it->events, NULL);
+}
+
+const char *
+st_interp_output (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  return it ? it->output->str : "";
+}
+
+void
+st_interp_foreach_missing (StVM *vm, void (*fn) (const char *name, uint64_t count, gpointer data), gpointer data)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL)
+    return;
+  g_autoptr (GList) keys = g_hash_table_get_keys (it->missing);
+  keys = g_list_sort (keys, (GCompareFunc) g_strcmp0);
+  for (GList *l = keys; l; l = l->next)
+    fn (l->data, *(uint64_t *) g_hash_table_lookup (it->missing, l->data), data);
+}
+
+const char *
+st_run_status_name (StRunStatus s)
+{
+  switch (s)
+    {
+    case ST_RUN_QUIT: return "quit";
+    case ST_RUN_TIME_LIMIT: return "time-limit";
+    case ST_RUN_BYTECODE_LIMIT: return "bytecode-limit";
+    case ST_RUN_TRAP: return "trap";
+    case ST_RUN_IDLE: return "idle";
+    case ST_RUN_NO_MEMORY: return "no-memory";
+    case ST_RUN_ERROR: return "error";
+    case ST_RUN_EVALUATED: return "evaluated";
+    default: return "running";
+    }
+}
+
+char *
+st_interp_string (StVM *vm, StOop o)
+{
+  if (!st_interp_valid_obj (vm, o) || !st_fmt_is_bytes (st_format (vm, o)) || st_fmt_is_method (st_format (vm, o)))
+    return NULL;
+  uint64_t n = st_byte_length (vm, o);
+  if (n > 4096)
+    n = 4096;
+  return g_strndup ((const char *) st_bytes (vm, o), n);
+}
+
+static bool
+looks_like_name (StVM *vm, StOop o)
+{
+  if (!st_interp_valid_obj (vm, o) || !st_fmt_is_bytes (st_format (vm, o)) || st_fmt_is_method (st_format (vm, o)))
+    return false;
+  uint64_t n = st_byte_length (vm, o);
+  const guint8 *b = st_bytes (vm, o);
+  if (n == 0 || n > 200 || !g_ascii_isupper (b[0]))
+    return false;
+  for (uint64_t i = 0; i < n; i++)
+    if (!g_ascii_isalnum (b[i]) && b[i] != '_')
+      return false;
+  return true;
+}
+
+char *
+st_interp_class_name (StVM *vm, StOop cls)
+{
+  if (!st_interp_valid_obj (vm, cls) || !st_fmt_is_pointers (st_format (vm, cls)))
+    return g_strdup ("?");
+  uint64_t n = st_num_slots (vm, cls);
+  for (uint64_t i = 3; i < n && i < 12; i++)
+    if (looks_like_name (vm, st_fetch (vm, cls, i)))
+      return st_interp_string (vm, st_fetch (vm, cls, i));
+  /* A metaclass: its thisClass slot is a class whose class is cls. */
+  for (uint64_t i = 3; i < n && i < 12; i++)
+    {
+      StOop c = st_fetch (vm, cls, i);
+      if (st_interp_valid_obj (vm, c) && st_class_of (vm, c) == cls)
+        {
+          uint64_t m = st_num_slots (vm, c);
+          for (uint64_t j = 3; j < m && j < 12; j++)
+            if (looks_like_name (vm, st_fetch (vm, c, j)))
+              {
+                g_autofree char *name = st_interp_string (vm, st_fetch (vm, c, j));
+                return g_strdup_printf ("%s class", name);
+              }
+        }
+    }
+  return g_strdup ("?");
+}
+
+static StOop
+selector_of (StVM *vm, StOop cls, StOop method)
+{
+  if (!st_interp_valid_obj (vm, cls) || st_num_slots (vm, cls) < 3)
+    return 0;
+  StOop dict = st_fetch (vm, cls, ST_CLASS_METHOD_DICT);
+  if (!st_interp_valid_obj (vm, dict) || !st_fmt_is_pointers (st_format (vm, dict)) || st_num_slots (vm, dict) < 2)
+    return 0;
+  StOop values = st_fetch (vm, dict, ST_MDICT_ARRAY);
+  if (!st_interp_valid_obj (vm, values))
+    return 0;
+  uint64_t n = st_num_slots (vm, dict), nv = st_num_slots (vm, values);
+  for (uint64_t i = ST_MDICT_KEYS; i < n && i - ST_MDICT_KEYS < nv; i++)
+    if (st_fetch (vm, values, i - ST_MDICT_KEYS) == method)
+      return st_fetch (vm, dict, i);
+  return 0;
+}
+
+char *
+st_interp_method_name (StVM *vm, StOop method)
+{
+  StMethodHeader hdr;
+  bool block = false;
+  for (int depth = 0; depth < 64; depth++)
+    {
+      if (!st_interp_valid_obj (vm, method) || !st_method_header (vm, method, &hdr, NULL))
+        return g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", (guint64) method);
+      if (hdr.num_literals == 0)
+        break;
+      StOop lit = st_method_literal (vm, method, hdr.num_literals - 1);
+      if (st_interp_valid_obj (vm, lit) && st_fmt_is_method (st_format (vm, lit)))
+        {
+          method = lit;
+          block = true;
+          continue;
+        }
+      break;
+    }
+  StOop cls = 0;
+  if (vm->interp != NULL)
+    cls = st_interp_method_class (st_interp (vm), method);
+  StOop sel = cls ? selector_of (vm, cls, method) : 0;
+  if (sel == 0)
+    {
+      /* Older methods name neither their class nor their selector: find
+       * the method dictionary that holds them (classes and metaclasses in
+       * the class table; bounded). */
+      for (guint32 major = 0; vm->hidden_roots_obj != 0 && major < ST_CLASS_TABLE_ROOT_SLOTS && sel == 0; major++)
+        {
+          StOop page = st_fetch (vm, vm->hidden_roots_obj, major);
+          if (page == vm->nil_obj || !st_interp_valid_obj (vm, page))
+            continue;
+          for (guint32 minor = 0; minor < ST_CLASS_TABLE_PAGE_SIZE && sel == 0; minor++)
+            {
+              StOop c = st_class_at_index (vm, (major << ST_CLASS_TABLE_PAGE_SHIFT) | minor);
+              if (c != 0 && (sel = selector_of (vm, c, method)) != 0)
+                cls = c;
+            }
+        }
+    }
+  if (sel == 0 && vm->interp != NULL)
+    {
+      /* Classes without instances may have no class-table entry (V3
+       * images): look for the class whose method dictionary holds the
+       * method, once per method. */
+      StInterp *it = st_interp (vm);
+      if (it->names == NULL)
+        it->names = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+      const char *known = g_hash_table_lookup (it->names, &method);
+      if (known != NULL)
+        return g_strdup_printf ("%s%s", block ? "[] in " : "", known);
+      StHeapWalk w;
+      st_heap_walk_init (&w, vm);
+      StOop o;
+      while (sel == 0 && (o = st_heap_walk_next (&w)) != 0)
+        if (st_class_index (vm, o) >= ST_CLASS_INDEX_FIRST_REAL && st_format (vm, o) == ST_FMT_FIXED
+            && st_num_slots (vm, o) >= 3 && (sel = selector_of (vm, o, method)) != 0)
+          cls = o;
+      g_autofree char *cn = cls && sel ? st_interp_class_name (vm, cls) : g_strdup ("?");
+      g_autofree char *sn = sel ? st_interp_string (vm, sel) : NULL;
+      StOop *key = g_new (StOop, 1);
+      *key = method;
+      char *name = g_strdup_printf ("%s>>%s", cn, sn ? sn : "?");
+      g_hash_table_insert (it->names, key, name);
+      return g_strdup_printf ("%s%s", block ? "[] in " : "", name);
+    }
+  g_autofree char *cname = cls ? st_interp_class_name (vm, cls) : g_strdup ("?");
+  g_autofree char *sname = sel ? st_interp_string (vm, sel) : NULL;
+  if (sname == NULL && hdr.num_literals >= 2 && vm->personality.family == ST_FAMILY_SPUR)
+    {
+      /* Spur and later V3 methods keep their selector (or an
+       * AdditionalMethodState holding it) as the penultimate literal. */
+      StOop lit = st_method_literal (vm, method, hdr.num_literals - 2);
+      sname = st_interp_string (vm, lit);
+      if (sname == NULL && st_interp_valid_obj (vm, lit) && st_fmt_is_pointers (st_format (vm, lit))
+          && st_num_slots (vm, lit) >= 2)
+        sname = st_interp_string (vm, st_fetch (vm, lit, 1));
+    }
+  return g_strdup_printf ("%s%s>>%s", block ? "[] in " : "", cname, sname ? sname : "?");
+}
+
+/* Periodic work at an instruction boundary: stop requests, limits, timers,
+ * semaphores signalled from outside. */
+static StRunStatus
+periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
+{
+  if (it->stop != ST_RUN_CONTINUE)
+    return it->stop;
+  if (__atomic_exchange_n (&it->trap, 0, __ATOMIC_RELAXED))
+    return ST_RUN_TRAP;
+  if (max_bytecodes != 0 && it->stats.bytecodes >= max_bytecodes)
+    return ST_RUN_BYTECODE_LIMIT;
+  gint64 now = g_get_monotonic_time ();
+  if (deadline != 0 && now >= deadline)
+    return ST_RUN_TIME_LIMIT;
+  st_sched_check_timers (it, now);
+  while (it->pending_signals->len > 0 && it->stop == ST_RUN_CONTINUE)
+    {
+      StOop sem = g_array_index (it->pending_signals, StOop, 0);
+      g_array_remove_index (it->pending_signals, 0);
+      st_sched_signal (it, sem);
+    }
+  if (it->stop != ST_RUN_CONTINUE)
+    return it->stop;
+  uint64_t next = it->stats.bytecodes + CHECK_INTERVAL;
+  if (max_bytecodes != 0 && next > max_bytecodes)
+    next = max_bytecodes;
+  __atomic_store_n (&it->check_at, (gint64) next, __ATOMIC_RELAXED);
+  return ST_RUN_CONTINUE;
+}
+
+/* The rows of bytecodes.h by name: FIRST (V3, PUSH_TEMP) is the row's
+ * first opcode, BASE (...) its operand base.  Dispatch below jumps to one
+ * label per row, named SET_ID, from that table alone. */
+enum {
+#define ST_BC_CONST(set, id, first, last, len, op, base, arg, flags) \
+  FIRST_##set##_##id = (first), BASE_##set##_##id = (base),
+  ST_BYTECODES_V3 (ST_BC_CONST)
+  ST_BYTECODES_SISTA (ST_BC_CONST)
+#undef ST_BC_CONST
+};
+#define FIRST(set, id) FIRST_##set##_##id
+#define BASE(set, id) BASE_##set##_##id
+#define SET_BASE_V3 0
+#define SET_BASE_SISTA 256
+
+/* Special selectors (index into SpecialSelectors pairs) that never send. */
+enum { SPECIAL_IDENTICAL = 22, SPECIAL_CLASS = 23, SPECIAL_NOT_IDENTICAL = 24 };
+
+static inline StOop
+class_or_nil (StInterp *it, StOop x)
+{
+  StOop c = st_is_pointer (x) && !st_interp_valid_oop (it->vm, x) ? 0 : st_class_of (it->vm, x);
+  return c ? c : it->nil;
+}
+
+/* Push a new Array of n, taking its elements from the stack when cons;
+ * FALSE on a short stack or a full eden (stop set). */
+static bool
+push_new_array (StInterp *it, guint n, bool cons)
+{
+  StVM *vm = it->vm;
+  if (cons && it->sp - (int64_t) n < ST_CTX_TEMP0 - 1)
+    return false;
+  if (it->sp + 1 - (cons ? n : 0) >= (int64_t) it->ctx_size)
+    return false;
+  StOop a = st_interp_new_array (it, n);
+  if (a == 0)
+    {
+      __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+      return false;
+    }
+  if (cons)
+    {
+      for (guint i = 0; i < n; i++)
+        st_store (vm, a, i, it->slots[it->sp - n + 1 + i]);
+      it->sp -= n;
+    }
+  it->slots[++it->sp] = a;
+  return true;
+}
+
+/* SmallInteger fast paths of the arithmetic special selectors (index 0..15
+ * of the special selectors).  TRUE when handled. */
+static inline bool
+arith_special (StInterp *it, guint which)
+{
+  StOop a = it->slots[it->sp - 1], b = it->slots[it->sp];
+  if (!st_is_smallint (a) || !st_is_smallint (b))
+    return false;
+  int64_t x = st_smallint_value (a), y = st_smallint_value (b), r;
+  StOop v;
+  switch (which)
+    {
+    case 0: r = x + y; goto int_result;
+    case 1: r = x - y; goto int_result;
+    case 2: v = st_bool (it, x < y); break;
+    case 3: v = st_bool (it, x > y); break;
+    case 4: v = st_bool (it, x <= y); break;
+    case 5: v = st_bool (it, x >= y); break;
+    case 6: v = st_bool (it, x == y); break;
+    case 7: v = st_bool (it, x != y); break;
+    case 8:
+      if (__builtin_mul_overflow (x, y, &r))
+        return false;
+      goto int_result;
+    case 9:
+      if (y == 0 || x % y != 0)
+        return false;
+      r = x / y;
+      goto int_result;
+    case 10:
+      if (y == 0)
+        return false;
+      r = x % y;
+      if (r != 0 && ((r < 0) != (y < 0)))
+        r += y;
+      goto int_result;
+    case 12:
+      if (y >= 0)
+        {
+          if (y > 62 || (x != 0 && (x > (it->int_max >> y) || x < (it->int_min >> y))))
+            return false;
+          r = (int64_t) ((uint64_t) x << y);
+        }
+      else
+        r = y < -63 ? (x < 0 ? -1 : 0) : x >> -y;
+      goto int_result;
+    case 13:
+      if (y == 0)
+        return false;
+      r = x / y;
+      if ((x % y != 0) && ((x < 0) != (y < 0)))
+        r -= 1;
+      goto int_result;
+    case 14: r = x & y; goto int_result;
+    case 15: r = x | y; goto int_result;
+    default:
+      return false;
+    }
+  it->sp--;
+  it->slots[it->sp] = v;
+  return true;
+int_result:
+  if (!st_interp_int_fits (it, r))
+    return false;
+  it->sp--;
+  it->slots[it->sp] = st_smallint_oop (r);
+  return true;
+}
+
+static inline void
+send_special (StInterp *it, guint which)
+{
+  StVM *vm = it->vm;
+  StOop sels = st_special (vm, ST_SPLOB_SPECIAL_SELECTORS);
+  if (!st_interp_valid_obj (vm, sels) || st_num_slots (vm, sels) < 2 * which + 2)
+    {
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_OBJECT, "special selector %u missing from the special selectors array",
+                      which);
+      return;
+    }
+  StOop sel = st_fetch (vm, sels, 2 * which);
+  StOop n = st_fetch (vm, sels, 2 * which + 1);
+  st_interp_send (it, sel, st_is_smallint (n) ? (int) st_smallint_value (n) : 0, false, 0);
+}
+
+StRunStatus
+st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **error)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL || it->ctx == 0)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_PROCESS, "the interpreter has no active context");
+      return ST_RUN_ERROR;
+    }
+  /* After a quit, or once every process waits with no timer armed (the
+   * waiting process is already on its semaphore), there is nothing to run:
+   * nothing signals semaphores from outside yet. */
+  if (it->stop == ST_RUN_QUIT || it->stop == ST_RUN_IDLE)
+    return it->stop;
+  if (it->stop == ST_RUN_ERROR)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT, "the run stopped on an error before: %s",
+                   it->last_error ? it->last_error : "?");
+      return ST_RUN_ERROR;
+    }
+  it->stop = ST_RUN_CONTINUE;
+  gint64 deadline = max_seconds > 0 ? g_get_monotonic_time () + (gint64) (max_seconds * 1e6) : 0;
+  if (max_bytecodes != 0)
+    max_bytecodes += it->stats.bytecodes;
+  __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+  StRunStatus status;
+  const StOop nil = it->nil;
+
+#define BYTE()                                                          \
+  ({                                                                    \
+    if (ST_UNLIKELY (it->pc >= it->pc_end))                             \
+      goto bad_pc;                                                      \
+    it->bc[it->pc++];                                                   \
+  })
+#define PUSH(v)                                                         \
+  do {                                                                  \
+    StOop v_ = (v);                                                     \
+    if (ST_UNLIKELY (it->sp + 1 >= (int64_t) it->ctx_size))            \
+      goto stack_overflow;                                              \
+    it->slots[++it->sp] = v_;                                           \
+  } while (0)
+#define POP()                                                           \
+  ({                                                                    \
+    if (ST_UNLIKELY (it->sp < ST_CTX_TEMP0))                            \
+      goto stack_underflow;                                             \
+    it->slots[it->sp--];                                                \
+  })
+#define TOP()                                                           \
+  (*({                                                                  \
+    if (ST_UNLIKELY (it->sp < ST_CTX_TEMP0))                            \
+      goto stack_underflow;                                             \
+    &it->slots[it->sp];                                                 \
+  }))
+#define LIT(i)                                                          \
+  ({                                                                    \
+    guint i_ = (i);                                                     \
+    if (ST_UNLIKELY (i_ >= it->num_literals))                           \
+      goto bad_literal;                                                 \
+    st_ptr (vm, it->method)[2 + i_];                                    \
+  })
+#define RCVR_SLOT(i)                                                    \
+  (*({                                                                  \
+    guint64 i_ = (i);                                                   \
+    if (ST_UNLIKELY (!st_interp_valid_obj (vm, it->receiver)           \
+                     || !st_fmt_is_pointers (st_format (vm, it->receiver)) \
+                     || i_ >= st_num_slots (vm, it->receiver)))         \
+      goto bad_inst_var;                                                \
+    &st_ptr (vm, it->receiver)[1 + i_];                                 \
+  }))
+#define TEMP(i)                                                         \
+  (*({                                                                  \
+    guint64 i_ = (guint64) (i) + ST_CTX_TEMP0;                          \
+    if (ST_UNLIKELY (i_ >= it->temps_size))                             \
+      goto bad_temp;                                                    \
+    &it->temps[i_];                                                     \
+  }))
+#define LIT_VAR(i)                                                      \
+  (*({                                                                  \
+    StOop a_ = LIT (i);                                                 \
+    if (ST_UNLIKELY (!st_interp_valid_obj (vm, a_) || st_num_slots (vm, a_) < 2 \
+                     || !st_fmt_is_pointers (st_format (vm, a_))))      \
+      goto bad_literal;                                                 \
+    &st_ptr (vm, a_)[1 + ST_ASSOC_VALUE];                               \
+  }))
+#define REMOTE_TEMP(idx, vec_temp)                                      \
+  (*({                                                                  \
+    StOop vec_ = TEMP (vec_temp);                                         \
+    guint64 j_ = (idx);                                                 \
+    if (ST_UNLIKELY (!st_interp_valid_obj (vm, vec_) || !st_fmt_is_pointers (st_format (vm, vec_)) \
+                     || j_ >= st_num_slots (vm, vec_)))                 \
+      goto bad_temp;                                                    \
+    &st_ptr (vm, vec_)[1 + j_];                                         \
+  }))
+#define JUMP(off)                                                       \
+  do {                                                                  \
+    int64_t t_ = (int64_t) it->pc + (off);                              \
+    if (ST_UNLIKELY (t_ < 0 || (uint64_t) t_ >= it->pc_end))            \
+      goto bad_pc;                                                      \
+    it->pc = (uint64_t) t_;                                             \
+  } while (0)
+#define COND_JUMP(when, off)                                            \
+  do {                                                                  \
+    StOop c_ = POP ();                                                  \
+    int64_t o_ = (off);                                                 \
+    if (c_ == ((when) ? it->true_obj : it->false_obj))                  \
+      JUMP (o_);                                                        \
+    else if (c_ != ((when) ? it->false_obj : it->true_obj))            \
+      {                                                                 \
+        it->sp++;                                                       \
+        st_interp_send (it, st_special (vm, ST_SPLOB_SELECTOR_MUST_BE_BOOLEAN), 0, false, 0); \
+      }                                                                 \
+  } while (0)
+
+#if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
+  /* Both sets cover all 256 opcodes (unused ones have rows too). */
+  static const void *const dispatch_table[512] = {
+#define ST_BC_LABEL(set, id, first, last, len, op, base, arg, flags) \
+    [SET_BASE_##set + (first) ... SET_BASE_##set + (last)] = &&set##_##id,
+    ST_BYTECODES_V3 (ST_BC_LABEL)
+    ST_BYTECODES_SISTA (ST_BC_LABEL)
+#undef ST_BC_LABEL
+  };
+#define DISPATCH(x) goto *dispatch_table[(x)]
+#else
+#define ST_BC_CASE(set, id, first, last, len, op, base, arg, flags) \
+  case SET_BASE_##set + (first) ... SET_BASE_##set + (last): goto set##_##id;
+#define DISPATCH(x)                                                     \
+  switch (x)                                                            \
+    {                                                                   \
+      ST_BYTECODES_V3 (ST_BC_CASE)                                      \
+      ST_BYTECODES_SISTA (ST_BC_CASE)                                   \
+    default:                                                            \
+      goto bad_bytecode;                                                \
+    }
+#endif
+#define NEXT continue
+
+  for (;;)
+    {
+      if (ST_UNLIKELY ((gint64) it->stats.bytecodes >= __atomic_load_n (&it->check_at, __ATOMIC_RELAXED)))
+        {
+          status = periodic_check (it, max_bytecodes, deadline);
+          if (status != ST_RUN_CONTINUE)
+            break;
+        }
+      it->stats.bytecodes++;
+      guint b = BYTE ();
+      DISPATCH (it->set_base + b);
+
+      /* ---------------- V3 / V3PlusClosures ---------------- */
+    V3_PUSH_RCVR_VAR:
+      PUSH (RCVR_SLOT (b - FIRST (V3, PUSH_RCVR_VAR)));
+      NEXT;
+    V3_PUSH_TEMP:
+      PUSH (TEMP (b - FIRST (V3, PUSH_TEMP)));
+      NEXT;
+    V3_PUSH_LIT_CONST:
+      PUSH (LIT (b - FIRST (V3, PUSH_LIT_CONST)));
+      NEXT;
+    V3_PUSH_LIT_VAR:
+      PUSH (LIT_VAR (b - FIRST (V3, PUSH_LIT_VAR)));
+      NEXT;
+    V3_POP_STORE_RCVR_VAR:
+      {
+        StOop v = POP ();
+        RCVR_SLOT (b - FIRST (V3, POP_STORE_RCVR_VAR)) = v;
+      }
+      NEXT;
+    V3_POP_STORE_TEMP:
+      {
+        StOop v = POP ();
+        TEMP (b - FIRST (V3, POP_STORE_TEMP)) = v;
+      }
+      NEXT;
+    V3_PUSH_SELF:
+    SISTA_PUSH_SELF:
+      PUSH (it->receiver);
+      NEXT;
+    V3_PUSH_TRUE:
+    SISTA_PUSH_TRUE:
+      PUSH (it->true_obj);
+      NEXT;
+    V3_PUSH_FALSE:
+    SISTA_PUSH_FALSE:
+      PUSH (it->false_obj);
+      NEXT;
+    V3_PUSH_NIL:
+    SISTA_PUSH_NIL:
+      PUSH (nil);
+      NEXT;
+    V3_PUSH_SMALL_INT:
+      PUSH (st_smallint_oop ((int64_t) b - FIRST (V3, PUSH_SMALL_INT) + BASE (V3, PUSH_SMALL_INT)));
+      NEXT;
+    V3_RETURN_SELF:
+    SISTA_RETURN_SELF:
+      st_interp_return (it, it->receiver, true);
+      NEXT;
+    V3_RETURN_TRUE:
+    SISTA_RETURN_TRUE:
+      st_interp_return (it, it->true_obj, true);
+      NEXT;
+    V3_RETURN_FALSE:
+    SISTA_RETURN_FALSE:
+      st_interp_return (it, it->false_obj, true);
+      NEXT;
+    V3_RETURN_NIL:
+    SISTA_RETURN_NIL:
+      st_interp_return (it, nil, true);
+      NEXT;
+    V3_RETURN_TOP:
+    SISTA_RETURN_TOP:
+      {
+        StOop v = POP ();
+        st_interp_return (it, v, true);
+      }
+      NEXT;
+    V3_BLOCK_RETURN_TOP:
+    SISTA_BLOCK_RETURN_TOP:
+      {
+        StOop v = POP ();
+        st_interp_return (it, v, false);
+      }
+      NEXT;
+    V3_EXT_PUSH:
+      {
+        guint d = BYTE (), i = d & 63;
+        switch (d >> 6)
+          {
+          case 0: PUSH (RCVR_SLOT (i)); break;
+          case 1: PUSH (TEMP (i)); break;
+          case 2: PUSH (LIT (i)); break;
+          default: PUSH (LIT_VAR (i)); break;
+          }
+      }
+      NEXT;
+    V3_EXT_STORE:
+    V3_EXT_POP_STORE:
+      {
+        guint d = BYTE (), i = d & 63;
+        StOop v = TOP ();
+        switch (d >> 6)
+          {
+          case 0: RCVR_SLOT (i) = v; break;
+          case 1: TEMP (i) = v; break;
+          case 2: goto bad_bytecode;
+          default: LIT_VAR (i) = v; break;
+          }
+        if (b == FIRST (V3, EXT_POP_STORE))
+          it->sp--;
+      }
+      NEXT;
+    V3_EXT_SEND:
+      {
+        guint d = BYTE ();
+        st_interp_send (it, LIT (d & 31), d >> 5, false, 0);
+      }
+      NEXT;
+    V3_DOUBLE_EXT:
+      {
+        guint d1 = BYTE (), d2 = BYTE ();
+        switch (d1 >> 5)
+          {
+          case 0: st_interp_send (it, LIT (d2), d1 & 31, false, 0); break;
+          case 1: st_interp_send (it, LIT (d2), d1 & 31, true, 0); break;
+          case 2: PUSH (RCVR_SLOT (d2)); break;
+          case 3: PUSH (LIT (d2)); break;
+          case 4: PUSH (LIT_VAR (d2)); break;
+          case 5: RCVR_SLOT (d2) = TOP (); break;
+          case 6: { StOop v = POP (); RCVR_SLOT (d2) = v; } break;
+          default: LIT_VAR (d2) = TOP (); break;
+          }
+      }
+      NEXT;
+    V3_EXT_SUPER_SEND:
+      {
+        guint d = BYTE ();
+        st_interp_send (it, LIT (d & 31), d >> 5, true, 0);
+      }
+      NEXT;
+    V3_SECOND_EXT_SEND:
+      {
+        guint d = BYTE ();
+        st_interp_send (it, LIT (d & 63), d >> 6, false, 0);
+      }
+      NEXT;
+    V3_POP:
+    SISTA_POP:
+      (void) POP ();
+      NEXT;
+    V3_DUP:
+    SISTA_DUP:
+      {
+        StOop v = TOP ();
+        PUSH (v);
+      }
+      NEXT;
+    V3_PUSH_THIS_CONTEXT:
+      st_interp_save_registers (it);
+      PUSH (it->ctx);
+      NEXT;
+    V3_PUSH_NEW_ARRAY:
+      {
+        guint d = BYTE ();
+        if (!push_new_array (it, d & 127, (d & 128) != 0))
+          goto array_failed;
+      }
+      NEXT;
+    V3_CALL_PRIMITIVE:
+      (void) BYTE ();
+      (void) BYTE ();
+      /* A failed primitive's error code goes into the temp that the
+       * following store bytecode names. */
+      if (it->prim_fail_code != 0)
+        {
+          if (it->pc < it->pc_end && it->bc[it->pc] == FIRST (V3, EXT_STORE) && it->sp >= ST_CTX_TEMP0)
+            it->slots[it->sp] = st_interp_error_object (it, it->prim_fail_code);
+          it->prim_fail_code = 0;
+        }
+      NEXT;
+    V3_PUSH_REMOTE_TEMP:
+      {
+        guint i = BYTE (), t = BYTE ();
+        PUSH (REMOTE_TEMP (i, t));
+      }
+      NEXT;
+    V3_STORE_REMOTE_TEMP:
+      {
+        guint i = BYTE (), t = BYTE ();
+        REMOTE_TEMP (i, t) = TOP ();
+      }
+      NEXT;
+    V3_POP_STORE_REMOTE_TEMP:
+      {
+        guint i = BYTE (), t = BYTE ();
+        StOop v = POP ();
+        REMOTE_TEMP (i, t) = v;
+      }
+      NEXT;
+    V3_PUSH_CLOSURE:
+      {
+        guint d = BYTE (), hi = BYTE (), lo = BYTE ();
+        uint64_t size = (hi << 8) | lo;
+        if (it->pc + size > it->pc_end)
+          goto bad_pc;
+        st_interp_push_closure (it, d >> 4, d & 15, size);
+      }
+      NEXT;
+    V3_SHORT_JUMP:
+      JUMP ((int64_t) b - FIRST (V3, SHORT_JUMP) + BASE (V3, SHORT_JUMP));
+      NEXT;
+    V3_SHORT_JUMP_FALSE:
+      COND_JUMP (false, (int64_t) b - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE));
+      NEXT;
+    V3_LONG_JUMP:
+      {
+        int64_t off = ((int64_t) (b - FIRST (V3, LONG_JUMP)) - 4) * 256 + BYTE ();
+        JUMP (off);
+      }
+      NEXT;
+    V3_LONG_JUMP_TRUE:
+      {
+        int64_t off = (int64_t) (b - FIRST (V3, LONG_JUMP_TRUE)) * 256 + BYTE ();
+        COND_JUMP (true, off);
+      }
+      NEXT;
+    V3_LONG_JUMP_FALSE:
+      {
+        int64_t off = (int64_t) (b - FIRST (V3, LONG_JUMP_FALSE)) * 256 + BYTE ();
+        COND_JUMP (false, off);
+      }
+      NEXT;
+    V3_SEND_ARITH:
+      if (it->sp < ST_CTX_TEMP0 + 1)
+        goto stack_underflow;
+      if (!arith_special (it, b - FIRST (V3, SEND_ARITH)))
+        send_special (it, b - FIRST (V3, SEND_ARITH));
+      NEXT;
+    V3_SEND_SPECIAL:
+      {
+        /* == and class never send; the rest do (their primitives are
+         * found through the method cache). */
+        guint which = b - FIRST (V3, SEND_SPECIAL) + BASE (V3, SEND_SPECIAL);
+        if (which == SPECIAL_IDENTICAL)
+          {
+            StOop y = POP ();
+            StOop x = POP ();
+            PUSH (st_bool (it, x == y));
+          }
+        else if (which == SPECIAL_CLASS)
+          {
+            StOop x = POP ();
+            PUSH (class_or_nil (it, x));
+          }
+        else
+          send_special (it, which);
+      }
+      NEXT;
+    V3_SEND_LIT_0:
+    V3_SEND_LIT_1:
+    V3_SEND_LIT_2:
+      /* Three rows of 16: the row's ARG is the argument count. */
+      st_interp_send (it, LIT (b & 15), (int) ((b - FIRST (V3, SEND_LIT_0)) >> 4), false, 0);
+      NEXT;
+
+      /* ---------------- SistaV1 ---------------- */
+    SISTA_PUSH_RCVR_VAR:
+      PUSH (RCVR_SLOT (b - FIRST (SISTA, PUSH_RCVR_VAR)));
+      NEXT;
+    SISTA_PUSH_LIT_VAR:
+      PUSH (LIT_VAR (b - FIRST (SISTA, PUSH_LIT_VAR)));
+      NEXT;
+    SISTA_PUSH_LIT_CONST:
+      PUSH (LIT (b - FIRST (SISTA, PUSH_LIT_CONST)));
+      NEXT;
+    SISTA_PUSH_TEMP:
+      PUSH (TEMP (b - FIRST (SISTA, PUSH_TEMP)));
+      NEXT;
+    SISTA_PUSH_SMALL_INT:
+      PUSH (st_smallint_oop ((int64_t) b - FIRST (SISTA, PUSH_SMALL_INT) + BASE (SISTA, PUSH_SMALL_INT)));
+      NEXT;
+    SISTA_PUSH_PSEUDO:
+      /* extB 0 (or none): thisContext; other pseudo-variables are not defined. */
+      if (it->ext_b != 0)
+        goto bad_bytecode;
+      st_interp_save_registers (it);
+      PUSH (it->ctx);
+      it->ext_a = it->ext_b = 0;
+      it->num_ext_b = 0;
+      NEXT;
+    SISTA_BLOCK_RETURN_NIL:
+      st_interp_return (it, nil, false);
+      NEXT;
+    SISTA_NOP:
+      NEXT;
+    SISTA_SEND_SPECIAL:
+      {
+        guint which = b - FIRST (SISTA, SEND_SPECIAL);
+        if (which < 16)
+          {
+            if (it->sp < ST_CTX_TEMP0 + 1)
+              goto stack_underflow;
+            if (!arith_special (it, which))
+              send_special (it, which);
+          }
+        else if (which == SPECIAL_IDENTICAL || which == SPECIAL_NOT_IDENTICAL)
+          {
+            StOop y = POP ();
+            StOop x = POP ();
+            PUSH (st_bool (it, (x == y) == (which == SPECIAL_IDENTICAL)));
+          }
+        else if (which == SPECIAL_CLASS)
+          {
+            StOop x = POP ();
+            PUSH (class_or_nil (it, x));
+          }
+        else
+          send_special (it, which);
+      }
+      NEXT;
+    SISTA_SEND_LIT_0:
+    SISTA_SEND_LIT_1:
+    SISTA_SEND_LIT_2:
+      st_interp_send (it, LIT (b & 15), (int) ((b - FIRST (SISTA, SEND_LIT_0)) >> 4), false, 0);
+      NEXT;
+    SISTA_SHORT_JUMP:
+      JUMP ((int64_t) b - FIRST (SISTA, SHORT_JUMP) + BASE (SISTA, SHORT_JUMP));
+      NEXT;
+    SISTA_SHORT_JUMP_TRUE:
+      COND_JUMP (true, (int64_t) b - FIRST (SISTA, SHORT_JUMP_TRUE) + BASE (SISTA, SHORT_JUMP_TRUE));
+      NEXT;
+    SISTA_SHORT_JUMP_FALSE:
+      COND_JUMP (false, (int64_t) b - FIRST (SISTA, SHORT_JUMP_FALSE) + BASE (SISTA, SHORT_JUMP_FALSE));
+      NEXT;
+    SISTA_POP_STORE_RCVR_VAR:
+      {
+        StOop v = POP ();
+        RCVR_SLOT (b - FIRST (SISTA, POP_STORE_RCVR_VAR)) = v;
+      }
+      NEXT;
+    SISTA_POP_STORE_TEMP:
+      {
+        StOop v = POP ();
+        TEMP (b - FIRST (SISTA, POP_STORE_TEMP)) = v;
+      }
+      NEXT;
+    SISTA_EXT_A:
+      {
+        guint d = BYTE ();
+        it->ext_a = (it->ext_a << 8) + d;
+      }
+      NEXT;
+    SISTA_EXT_B:
+      {
+        guint d = BYTE ();
+        it->ext_b = (it->num_ext_b == 0 && d > 127) ? (int64_t) d - 256 : (it->ext_b << 8) + d;
+        it->num_ext_b++;
+      }
+      NEXT;
+      /* The extended bytecodes (two and three bytes) take extA/extB and
+       * clear them. */
+#define EXT_OPERANDS()                                                  \
+      guint d = BYTE ();                                                \
+      int64_t ea = it->ext_a, eb = it->ext_b;                           \
+      it->ext_a = it->ext_b = 0;                                        \
+      it->num_ext_b = 0;                                                \
+      (void) d;                                                         \
+      (void) ea;                                                        \
+      (void) eb
+    SISTA_EXT_PUSH_RCVR_VAR:
+      {
+        EXT_OPERANDS ();
+        PUSH (RCVR_SLOT (d + (ea << 8)));
+      }
+      NEXT;
+    SISTA_EXT_PUSH_LIT_VAR:
+      {
+        EXT_OPERANDS ();
+        PUSH (LIT_VAR (d + (ea << 8)));
+      }
+      NEXT;
+    SISTA_EXT_PUSH_LIT_CONST:
+      {
+        EXT_OPERANDS ();
+        PUSH (LIT (d + (ea << 8)));
+      }
+      NEXT;
+    SISTA_LONG_PUSH_TEMP:
+      {
+        EXT_OPERANDS ();
+        PUSH (TEMP (d));
+      }
+      NEXT;
+    SISTA_PUSH_NEW_ARRAY:
+      {
+        EXT_OPERANDS ();
+        if (!push_new_array (it, d & 127, (d & 128) != 0))
+          goto array_failed;
+      }
+      NEXT;
+    SISTA_PUSH_INTEGER:
+      {
+        EXT_OPERANDS ();
+        PUSH (st_smallint_oop ((int64_t) d + eb * 256));
+      }
+      NEXT;
+    SISTA_PUSH_CHARACTER:
+      {
+        EXT_OPERANDS ();
+        StOop c = st_interp_character (it, (guint32) (d + (ea << 8)));
+        if (c == 0)
+          goto bad_bytecode;
+        PUSH (c);
+      }
+      NEXT;
+    SISTA_EXT_SEND:
+      {
+        EXT_OPERANDS ();
+        st_interp_send (it, LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + (eb << 3)), false, 0);
+      }
+      NEXT;
+    SISTA_EXT_SUPER_SEND:
+      {
+        EXT_OPERANDS ();
+        if (eb >= 64)
+          {
+            /* Directed super send (OpenSmalltalk): the class is on the stack. */
+            StOop cls = POP ();
+            st_interp_send (it, LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + ((eb & 63) << 3)), true, cls);
+          }
+        else
+          st_interp_send (it, LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + (eb << 3)), true, 0);
+      }
+      NEXT;
+    SISTA_EXT_JUMP:
+      {
+        EXT_OPERANDS ();
+        JUMP ((int64_t) d + eb * 256);
+      }
+      NEXT;
+    SISTA_EXT_JUMP_TRUE:
+      {
+        EXT_OPERANDS ();
+        COND_JUMP (true, (int64_t) d + eb * 256);
+      }
+      NEXT;
+    SISTA_EXT_JUMP_FALSE:
+      {
+        EXT_OPERANDS ();
+        COND_JUMP (false, (int64_t) d + eb * 256);
+      }
+      NEXT;
+    SISTA_EXT_POP_STORE_RCVR_VAR:
+      {
+        EXT_OPERANDS ();
+        StOop v = POP ();
+        RCVR_SLOT (d + (ea << 8)) = v;
+      }
+      NEXT;
+    SISTA_EXT_POP_STORE_LIT_VAR:
+      {
+        EXT_OPERANDS ();
+        StOop v = POP ();
+        LIT_VAR (d + (ea << 8)) = v;
+      }
+      NEXT;
+    SISTA_LONG_POP_STORE_TEMP:
+      {
+        EXT_OPERANDS ();
+        StOop v = POP ();
+        TEMP (d) = v;
+      }
+      NEXT;
+    SISTA_EXT_STORE_RCVR_VAR:
+      {
+        EXT_OPERANDS ();
+        RCVR_SLOT (d + (ea << 8)) = TOP ();
+      }
+      NEXT;
+    SISTA_EXT_STORE_LIT_VAR:
+      {
+        EXT_OPERANDS ();
+        LIT_VAR (d + (ea << 8)) = TOP ();
+      }
+      NEXT;
+    SISTA_LONG_STORE_TEMP:
+      {
+        EXT_OPERANDS ();
+        TEMP (d) = TOP ();
+      }
+      NEXT;
+    SISTA_CALL_PRIMITIVE:
+      {
+        EXT_OPERANDS ();
+        (void) BYTE ();
+        if (it->prim_fail_code != 0)
+          {
+            if (it->pc < it->pc_end && it->bc[it->pc] == FIRST (SISTA, LONG_STORE_TEMP) && it->sp >= ST_CTX_TEMP0)
+              it->slots[it->sp] = st_interp_error_object (it, it->prim_fail_code);
+            it->prim_fail_code = 0;
+          }
+      }
+      NEXT;
+    SISTA_PUSH_FULL_CLOSURE:
+      {
+        EXT_OPERANDS ();
+        guint d2 = BYTE ();
+        StOop block = LIT (d + (ea << 8));
+        st_interp_push_full_closure (it, block, d2 & 63, (d2 >> 7) & 1, (d2 >> 6) & 1);
+      }
+      NEXT;
+    SISTA_PUSH_CLOSURE:
+      {
+        EXT_OPERANDS ();
+        guint d2 = BYTE ();
+        guint num_args = (d & 7) + (guint) ((ea & 15) * 8);
+        guint num_copied = ((d >> 3) & 7) + (guint) ((ea >> 4) * 8);
+        uint64_t size = d2 + (uint64_t) eb * 256;
+        if (it->pc + size > it->pc_end)
+          goto bad_pc;
+        st_interp_push_closure (it, num_copied, num_args, size);
+      }
+      NEXT;
+    SISTA_PUSH_REMOTE_TEMP:
+      {
+        EXT_OPERANDS ();
+        guint t = BYTE ();
+        PUSH (REMOTE_TEMP (d, t));
+      }
+      NEXT;
+    SISTA_STORE_REMOTE_TEMP:
+      {
+        EXT_OPERANDS ();
+        guint t = BYTE ();
+        REMOTE_TEMP (d, t) = TOP ();
+      }
+      NEXT;
+    SISTA_POP_STORE_REMOTE_TEMP:
+      {
+        EXT_OPERANDS ();
+        guint t = BYTE ();
+        StOop v = POP ();
+        REMOTE_TEMP (d, t) = v;
+      }
+      NEXT;
+#undef EXT_OPERANDS
+
+      /* Unused opcodes, and what Thaw does not run yet: the Sista trap
+       * and inlined (unsafe) primitives of optimized methods. */
+    V3_UNUSED_126:
+    SISTA_UNUSED_84:
+    SISTA_UNUSED_218:
+    SISTA_UNUSED_230:
+    SISTA_UNUSED_246:
+    SISTA_UNUSED_254:
+    SISTA_TRAP:
+    SISTA_CALL_INLINED_PRIM:
+      goto bad_bytecode;
+
+    array_failed:
+      if (it->stop == ST_RUN_CONTINUE)
+        goto stack_underflow;
+      NEXT;
+
+    bad_pc:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "pc runs outside the method's bytecodes (%" G_GUINT64_FORMAT
+                      " bytes)", it->pc_end);
+      continue;
+    stack_overflow:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack overflow: the context has %" G_GUINT64_FORMAT " slots",
+                      it->ctx_size);
+      continue;
+    stack_underflow:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack underflow: bytecode %u pops below the temporaries", b);
+      continue;
+    bad_literal:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE,
+                      "bytecode %u names a literal (or literal variable) the method (%u literals) lacks", b,
+                      it->num_literals);
+      continue;
+    bad_inst_var:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE,
+                      "bytecode %u names an instance variable the receiver 0x%" G_GINT64_MODIFIER "x lacks", b,
+                      (guint64) it->receiver);
+      continue;
+    bad_temp:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode %u names a temporary outside the frame", b);
+      continue;
+    bad_bytecode:
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "unknown or unsupported bytecode %u (%s)", b,
+                      it->set_base ? "SistaV1" : (it->block_contexts ? "V3" : "V3PlusClosures"));
+      continue;
+    }
+#undef DISPATCH
+#undef NEXT
+#undef BYTE
+#undef PUSH
+#undef POP
+#undef TOP
+#undef LIT
+#undef RCVR_SLOT
+#undef TEMP
+#undef LIT_VAR
+#undef REMOTE_TEMP
+#undef JUMP
+#undef COND_JUMP
+
+  st_interp_save_registers (it);
+  if (status == ST_RUN_ERROR && it->error != NULL)
+    {
+      g_free (it->last_error);
+      it->last_error = g_strdup (it->error->message);
+      g_propagate_error (error, g_steal_pointer (&it->error));
+    }
+  else if (status == ST_RUN_NO_MEMORY)
+    g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_MEMORY,
+                 "eden (%" G_GUINT64_FORMAT " MiB) is full and there is no garbage collector yet",
+                 (it->eden_end - it->eden_start) >> 20);
+  if (status == ST_RUN_EVALUATED)
+    it->eval_selector = 0;
+  if (status != ST_RUN_QUIT && status != ST_RUN_ERROR && status != ST_RUN_IDLE)
+    it->stop = ST_RUN_CONTINUE;
+  return status;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* objmem-new.c: allocation for the running image.
+ *
+ * For now new objects are bump-allocated in one "eden" segment placed just
+ * after the image's last segment.  There is no garbage collector yet: when
+ * eden is full, allocation answers 0 and the interpreter stops with
+ * ST_RUN_NO_MEMORY.  The segment stays walkable at all times: the unused
+ * rest of eden is one free chunk (class index 0) that moves up with every
+ * allocation, and the segment ends in a bridge like every other. */
+#include "config.h"
+
+#include <string.h>
+
+#include "interp-private.h"
+
+#define EDEN_BRIDGE_HEADER G_GUINT64_CONSTANT (0x008000004A000003)  /* class 3, format 10, pinned, marked */
+
+/* Write the free chunk that covers [from, eden_end - bridge). */
+static void
+eden_write_rest (StVM *vm, StInterp *it)
+{
+  StOop limit = it->eden_end - ST_BRIDGE_BYTES;
+  if (it->eden_next >= limit)
+    return;
+  uint64_t bytes = limit - it->eden_next;
+  uint64_t slots = bytes / 8 - 1;
+  if (slots >= ST_OVERFLOW_SLOTS)
+    {
+      slots -= 1;
+      *st_ptr (vm, it->eden_next) = (G_GUINT64_CONSTANT (0xFF) << 56) | slots;
+      *st_ptr (vm, it->eden_next + 8) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, 0, ST_CLASS_INDEX_FREE);
+    }
+  else
+    *st_ptr (vm, it->eden_next) = st_hdr_make ((guint) slots, 0, 0, ST_CLASS_INDEX_FREE);
+}
+
+gboolean
+st_objmem_new_space_init (StVM *vm, uint64_t bytes, GError **error)
+{
+  StInterp *it = st_interp (vm);
+  StOop start = (st_objmem_end (vm) + 15) & ~(StOop) 15;
+  uint64_t used = start - vm->mem_base;
+  if (used + (G_GUINT64_CONSTANT (1) << 20) > vm->mem_reserved)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_MEMORY,
+                   "no address space left after the heap (end 0x%" G_GINT64_MODIFIER "x) for eden",
+                   (guint64) start);
+      return FALSE;
+    }
+  if (bytes > vm->mem_reserved - used)
+    bytes = vm->mem_reserved - used;
+  bytes &= ~(uint64_t) 4095;
+  if (!st_objmem_commit (vm, used + bytes, error))
+    return FALSE;
+  /* The last segment's bridge now spans to eden (the running form: an
+   * overflow count, then a bridge header with 255 slots). */
+  if (vm->n_segments > 0)
+    {
+      const StSegment *last = &vm->segments[vm->n_segments - 1];
+      StOop b = last->start + last->bytes - ST_BRIDGE_BYTES;
+      *st_ptr (vm, b) = (G_GUINT64_CONSTANT (0xFF) << 56) | ((start - b - ST_BRIDGE_BYTES) / 8);
+      *st_ptr (vm, b + 8) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, ST_FMT_WORDS32, ST_CLASS_INDEX_BRIDGE)
+                            | ST_HDR_MARKED_BIT | ST_HDR_PINNED_BIT;
+    }
+  st_objmem_add_segment (vm, start, bytes);
+  it->eden_start = start;
+  it->eden_next = start;
+  it->eden_end = start + bytes;
+  StOop bridge = it->eden_end - ST_BRIDGE_BYTES;
+  *st_ptr (vm, bridge) = EDEN_BRIDGE_HEADER;
+  *st_ptr (vm, bridge + 8) = 0;
+  eden_write_rest (vm, it);
+  return TRUE;
+}
+
+StOop
+st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_slots)
+{
+  StInterp *it = st_interp (vm);
+  if (num_slots > (G_GUINT64_CONSTANT (1) << 40))
+    return 0;
+  uint64_t bytes = st_object_bytes_for_slots (num_slots);
+  StOop limit = it->eden_end - ST_BRIDGE_BYTES;
+  if (it->eden_next + bytes > limit || (limit - (it->eden_next + bytes) != 0 && limit - (it->eden_next + bytes) < 16))
+    return 0;
+  StOop start = it->eden_next;
+  StOop oop = start;
+  if (num_slots >= ST_OVERFLOW_SLOTS)
+    {
+      *st_ptr (vm, start) = (G_GUINT64_CONSTANT (0xFF) << 56) | num_slots;
+      oop = start + 8;
+      *st_ptr (vm, oop) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, format, class_index);
+    }
+  else
+    *st_ptr (vm, oop) = st_hdr_make ((guint) num_slots, 0, format, class_index);
+  uint64_t *p = st_ptr (vm, oop) + 1;
+  uint64_t fill = st_fmt_is_pointers (format) ? vm->nil_obj : 0;
+  uint64_t n = num_slots == 0 ? 1 : num_slots;
+  if (num_slots == 0)
+    p[0] = 0;
+  else
+    for (uint64_t i = 0; i < n; i++)
+      p[i] = fill;
+  it->eden_next = start + bytes;
+  eden_write_rest (vm, it);
+  it->stats.bytes_allocated += bytes;
+  return oop;
+}
+
+bool
+st_objmem_class_spec (StVM *vm, StOop cls, guint *format, uint64_t *fixed)
+{
+  if (!st_interp_valid_obj (vm, cls) || st_num_slots (vm, cls) < 3)
+    return false;
+  StOop f = st_fetch (vm, cls, ST_CLASS_FORMAT);
+  if (!st_is_smallint (f))
+    return false;
+  int64_t v = st_smallint_value (f);
+  if (vm->personality.family == ST_FAMILY_V3)
+    {
+      /* V3: instSpec in bits 7..10, instSize split over bits 1..6 and 16..17 (+1). */
+      guint spec = (v >> 7) & 15;
+      int64_t size = ((v >> 10) & 0xC0) + ((v >> 1) & 0x3F) - 1;
+      if (size < 0)
+        size = 0;
+      *fixed = (uint64_t) size;
+      switch (spec)
+        {
+        case 0: case 1: case 2: case 3: case 4: *format = spec; break;
+        case 5: *format = ST_FMT_EPHEMERON; break;
+        case 6: case 7: *format = ST_FMT_WORDS32; break;
+        case 8: case 9: case 10: case 11: *format = ST_FMT_BYTES; break;
+        default: *format = ST_FMT_METHOD; break;
+        }
+    }
+  else
+    {
+      *format = (v >> 16) & 31;
+      *fixed = v & 0xFFFF;
+    }
+  return true;
+}
+
+guint32
+st_objmem_class_index_for (StVM *vm, StOop cls)
+{
+  guint32 h = st_hash (vm, cls);
+  if (h != 0 && st_class_at_index (vm, h) == cls)
+    return h;
+  /* Not in the table yet (a class the image just made): enter it in the
+   * first free entry of an existing page, and make its hash the index. */
+  if (vm->hidden_roots_obj == 0)
+    return 0;
+  for (guint32 major = 0; major < ST_CLASS_TABLE_ROOT_SLOTS; major++)
+    {
+      StOop page = st_fetch (vm, vm->hidden_roots_obj, major);
+      if (page == vm->nil_obj || !st_interp_valid_obj (vm, page))
+        break;
+      uint64_t n = st_num_slots (vm, page);
+      for (guint32 minor = major == 0 ? ST_CLASS_INDEX_FIRST_REAL : 0; minor < n; minor++)
+        {
+          StOop e = st_fetch (vm, page, minor);
+          if (e == vm->nil_obj || e == 0)
+            {
+              guint32 idx = (major << ST_CLASS_TABLE_PAGE_SHIFT) | minor;
+              st_store (vm, page, minor, cls);
+              st_set_header (vm, cls, st_hdr_with_hash (st_header (vm, cls), idx));
+              return idx;
+            }
+        }
+    }
+  return 0;
+}
+
+StOop
+st_objmem_instantiate (StVM *vm, StOop cls, uint64_t n, StPrimResult *why)
+{
+  guint fmt;
+  uint64_t fixed;
+  *why = ST_PRIM_ERR_BAD_RECEIVER;
+  if (!st_objmem_class_spec (vm, cls, &fmt, &fixed))
+    return 0;
+  guint32 ci = st_objmem_class_index_for (vm, cls);
+  if (ci == 0)
+    return 0;
+  *why = ST_PRIM_ERR_BAD_ARGUMENT;
+  if (n > (G_GUINT64_CONSTANT (1) << 32))
+    return 0;
+  uint64_t slots;
+  guint f = fmt;
+  switch (fmt)
+    {
+    case ST_FMT_ZERO:
+    case ST_FMT_FIXED:
+    case ST_FMT_EPHEMERON:
+      if (n != 0)
+        return 0;
+      slots = fixed;
+      f = fixed == 0 ? ST_FMT_ZERO : fmt;
+      break;
+    case ST_FMT_INDEXABLE:
+    case ST_FMT_FIXED_INDEXABLE:
+    case ST_FMT_WEAK:
+      slots = fixed + n;
+      break;
+    case ST_FMT_WORDS64:
+      slots = n;
+      break;
+    case 10: case 11:
+      slots = (n + 1) / 2;
+      f = 10 + (n & 1);
+      break;
+    case 12: case 13: case 14: case 15:
+      slots = (n + 3) / 4;
+      f = 12 + ((4 - (n & 3)) & 3);
+      break;
+    default:
+      if (fmt >= ST_FMT_BYTES)
+        {
+          slots = (n + 7) / 8;
+          f = (fmt >= ST_FMT_METHOD ? ST_FMT_METHOD : ST_FMT_BYTES) + ((8 - (n & 7)) & 7);
+          break;
+        }
+      *why = ST_PRIM_ERR_BAD_RECEIVER;
+      return 0;
+    }
+  StOop o = st_objmem_new_object (vm, ci, f, slots);
+  *why = o ? ST_PRIM_OK : ST_PRIM_ERR_NO_MEMORY;
+  return o;
+}
+
+StOop
+st_objmem_clone (StVM *vm, StOop o)
+{
+  uint64_t h = st_header (vm, o);
+  uint64_t n = st_num_slots (vm, o);
+  StOop c = st_objmem_new_object (vm, st_hdr_class_index (h), st_hdr_format (h), n);
+  if (c == 0)
+    return 0;
+  memcpy (st_ptr (vm, c) + 1, st_ptr (vm, o) + 1, 8 * n);
+  return c;
+}
+
+guint32
+st_objmem_ensure_hash (StVM *vm, StOop o)
+{
+  uint64_t h = st_header (vm, o);
+  guint32 hash = st_hdr_hash (h);
+  if (hash != 0)
+    return hash;
+  /* A multiplicative step from the image's lastHash, as Spur does. */
+  uint64_t x = vm->header.last_hash ? vm->header.last_hash % 2147483647 : 1;
+  guint32 mask = vm->personality.family == ST_FAMILY_V3 ? 0xFFF : ST_MAX_HASH;  /* V3 hashes are 12 bits */
+  do
+    {
+      x = (x * 16807) % 2147483647;
+      if (x == 0)
+        x = 1;
+      hash = (guint32) (x & mask);
+    }
+  while (hash == 0);
+  vm->header.last_hash = x;
+  st_set_header (vm, o, st_hdr_with_hash (h, hash));
+  return hash;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* prims-arith.c: SmallInteger primitives 1-18, identity 110/169, 159.
+ *
+ * Results must fit the SmallInteger range of the image's own word size
+ * (31 bits for 32-bit images, 61 for 64-bit), else the primitive fails and
+ * the image's LargeInteger code takes over, as on a real VM. */
+#include "config.h"
+
+#include "interp-private.h"
+#include "prim-table.h"
+
+static inline bool
+two_ints (StInterp *it, int argc, int64_t *x, int64_t *y)
+{
+  if (argc != 1)
+    return false;
+  StOop a = st_stack_value (it, 1), b = st_stack_value (it, 0);
+  if (!st_is_smallint (a) || !st_is_smallint (b))
+    return false;
+  *x = st_smallint_value (a);
+  *y = st_smallint_value (b);
+  return true;
+}
+
+static inline StPrimResult
+int_result (StInterp *it, int argc, int64_t r)
+{
+  if (!st_interp_int_fits (it, r))
+    return ST_PRIM_FAIL;
+  return st_prim_return (it, argc, st_smallint_oop (r));
+}
+
+#define INT_PRIM(name, expr)                                            \
+  StPrimResult                                                          \
+  st_prim_##name (StVM *vm, int argc)                                   \
+  {                                                                     \
+    StInterp *it = st_interp (vm);                                      \
+    int64_t x, y;                                                       \
+    if (!two_ints (it, argc, &x, &y))                                   \
+      return ST_PRIM_FAIL;                                              \
+    return int_result (it, argc, (expr));                               \
+  }
+#define CMP_PRIM(name, op)                                              \
+  StPrimResult                                                          \
+  st_prim_##name (StVM *vm, int argc)                                   \
+  {                                                                     \
+    StInterp *it = st_interp (vm);                                      \
+    int64_t x, y;                                                       \
+    if (!two_ints (it, argc, &x, &y))                                   \
+      return ST_PRIM_FAIL;                                              \
+    return st_prim_return (it, argc, st_bool (it, x op y));             \
+  }
+
+INT_PRIM (add, x + y)
+INT_PRIM (subtract, x - y)
+INT_PRIM (bit_and, x & y)
+INT_PRIM (bit_or, x | y)
+INT_PRIM (bit_xor, x ^ y)
+CMP_PRIM (less_than, <)
+CMP_PRIM (greater_than, >)
+CMP_PRIM (less_or_equal, <=)
+CMP_PRIM (greater_or_equal, >=)
+CMP_PRIM (equal, ==)
+CMP_PRIM (not_equal, !=)
+
+StPrimResult
+st_prim_multiply (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y, r;
+  if (!two_ints (it, argc, &x, &y) || __builtin_mul_overflow (x, y, &r))
+    return ST_PRIM_FAIL;
+  return int_result (it, argc, r);
+}
+
+/* / answers a SmallInteger only when the division is exact. */
+StPrimResult
+st_prim_divide (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y;
+  if (!two_ints (it, argc, &x, &y) || y == 0 || x % y != 0)
+    return ST_PRIM_FAIL;
+  return int_result (it, argc, x / y);
+}
+
+/* \\ : modulo, rounding towards negative infinity. */
+StPrimResult
+st_prim_mod (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y;
+  if (!two_ints (it, argc, &x, &y) || y == 0)
+    return ST_PRIM_FAIL;
+  int64_t r = x % y;
+  if (r != 0 && ((r < 0) != (y < 0)))
+    r += y;
+  return int_result (it, argc, r);
+}
+
+/* // : quotient rounding towards negative infinity. */
+StPrimResult
+st_prim_div (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y;
+  if (!two_ints (it, argc, &x, &y) || y == 0)
+    return ST_PRIM_FAIL;
+  int64_t q = x / y;
+  if (x % y != 0 && ((x < 0) != (y < 0)))
+    q -= 1;
+  return int_result (it, argc, q);
+}
+
+/* quo: : quotient truncated towards zero. */
+StPrimResult
+st_prim_quo (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y;
+  if (!two_ints (it, argc, &x, &y) || y == 0)
+    return ST_PRIM_FAIL;
+  return int_result (it, argc, x / y);
+}
+
+StPrimResult
+st_prim_bit_shift (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y, r;
+  if (!two_ints (it, argc, &x, &y))
+    return ST_PRIM_FAIL;
+  if (y >= 0)
+    {
+      if (y > 62 || (x != 0 && (x > (it->int_max >> y) || x < (it->int_min >> y))))
+        return ST_PRIM_FAIL;
+      r = (int64_t) ((uint64_t) x << y);
+    }
+  else
+    r = y < -63 ? (x < 0 ? -1 : 0) : x >> -y;
+  return int_result (it, argc, r);
+}
+
+/* x @ y: a Point. */
+StPrimResult
+st_prim_make_point (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1 || it->ci_point == 0)
+    return ST_PRIM_FAIL;
+  StOop x = st_stack_value (it, 1), y = st_stack_value (it, 0);
+  if (!st_is_smallint (x) && !st_is_smallfloat (x) && !(st_interp_valid_oop (vm, x) && st_class_index (vm, x) == it->ci_float))
+    return ST_PRIM_FAIL;
+  StOop p = st_objmem_new_object (vm, it->ci_point, ST_FMT_FIXED, 2);
+  if (p == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  st_store (vm, p, 0, x);
+  st_store (vm, p, 1, y);
+  return st_prim_return (it, argc, p);
+}
+
+StPrimResult
+st_prim_fail (StVM *vm, int argc)
+{
+  return ST_PRIM_FAIL;
+}
+
+StPrimResult
+st_prim_identical (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  return st_prim_return (it, argc, st_bool (it, st_stack_value (it, 1) == st_stack_value (it, 0)));
+}
+
+StPrimResult
+st_prim_not_identical (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  return st_prim_return (it, argc, st_bool (it, st_stack_value (it, 1) != st_stack_value (it, 0)));
+}
+
+/* SmallInteger>>hashMultiply: times 1664525, low 28 bits. */
+StPrimResult
+st_prim_hash_multiply (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop r = st_stack_value (it, argc);
+  if (argc != 0 || !st_is_smallint (r))
+    return ST_PRIM_FAIL;
+  uint64_t v = ((uint64_t) st_smallint_value (r) * 1664525u) & 0xFFFFFFF;
+  return st_prim_return (it, argc, st_smallint_oop ((int64_t) v));
+}
+
+/* 21-37: the same operations on integers of up to 64 bits (SmallIntegers
+ * and LargePositive/NegativeIntegers of at most 8 bytes); beyond that they
+ * fail and the image's LargeInteger code runs. */
+static bool
+two_int64 (StInterp *it, int argc, int64_t *x, int64_t *y)
+{
+  return argc == 1 && st_interp_to_int64 (it, st_stack_value (it, 1), x)
+         && st_interp_to_int64 (it, st_stack_value (it, 0), y);
+}
+
+static StPrimResult
+int64_result (StInterp *it, int argc, int64_t r)
+{
+  StOop o = st_interp_integer (it, r);
+  if (o == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, o);
+}
+
+#define LARGE_PRIM(name, body)                                          \
+  StPrimResult                                                          \
+  st_prim_##name (StVM *vm, int argc)                                   \
+  {                                                                     \
+    StInterp *it = st_interp (vm);                                      \
+    int64_t x, y, r;                                                    \
+    if (!two_int64 (it, argc, &x, &y))                                  \
+      return ST_PRIM_FAIL;                                              \
+    body;                                                               \
+    return int64_result (it, argc, r);                                  \
+  }
+#define LARGE_CMP(name, op)                                             \
+  StPrimResult                                                          \
+  st_prim_##name (StVM *vm, int argc)                                   \
+  {                                                                     \
+    StInterp *it = st_interp (vm);                                      \
+    int64_t x, y;                                                       \
+    if (!two_int64 (it, argc, &x, &y))                                  \
+      return ST_PRIM_FAIL;                                              \
+    return st_prim_return (it, argc, st_bool (it, x op y));             \
+  }
+
+LARGE_PRIM (large_add, if (__builtin_add_overflow (x, y, &r)) return ST_PRIM_FAIL)
+LARGE_PRIM (large_subtract, if (__builtin_sub_overflow (x, y, &r)) return ST_PRIM_FAIL)
+LARGE_PRIM (large_multiply, if (__builtin_mul_overflow (x, y, &r)) return ST_PRIM_FAIL)
+LARGE_PRIM (large_divide, if (y == 0 || (x == G_MININT64 && y == -1) || x % y != 0) return ST_PRIM_FAIL; r = x / y)
+LARGE_PRIM (large_mod, if (y == 0 || (x == G_MININT64 && y == -1)) return ST_PRIM_FAIL;
+            r = x % y; if (r != 0 && ((r < 0) != (y < 0))) r += y)
+LARGE_PRIM (large_div, if (y == 0 || (x == G_MININT64 && y == -1)) return ST_PRIM_FAIL;
+            r = x / y; if (x % y != 0 && ((x < 0) != (y < 0))) r -= 1)
+LARGE_PRIM (large_quo, if (y == 0 || (x == G_MININT64 && y == -1)) return ST_PRIM_FAIL; r = x / y)
+LARGE_PRIM (large_bit_and, r = x & y)
+LARGE_PRIM (large_bit_or, r = x | y)
+LARGE_PRIM (large_bit_xor, r = x ^ y)
+LARGE_PRIM (large_bit_shift,
+            if (y >= 0) { if (y > 62 || (x != 0 && (x > (G_MAXINT64 >> y) || x < (G_MININT64 >> y)))) return ST_PRIM_FAIL;
+                          r = (int64_t) ((uint64_t) x << y); }
+            else r = y < -63 ? (x < 0 ? -1 : 0) : x >> -y)
+LARGE_CMP (large_less_than, <)
+LARGE_CMP (large_greater_than, >)
+LARGE_CMP (large_less_or_equal, <=)
+LARGE_CMP (large_greater_or_equal, >=)
+LARGE_CMP (large_equal, ==)
+LARGE_CMP (large_not_equal, !=)

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* prims-misc.c: the system around the image: clocks and the timer, quit,
+ * method-cache flushes, image name and attributes, VM parameters, and the
+ * display and input primitives of a headless run (no display: they answer
+ * as a VM without a window would).  Also the named-primitive dispatcher
+ * (117) and st_prims_install, which builds the table from prim-table.h. */
+#include "config.h"
+
+#include <string.h>
+
+#include "interp-private.h"
+#include "prim-table.h"
+
+/* Seconds from 1901-01-01 to 1970-01-01, the Smalltalk epoch. */
+#define EPOCH_DELTA_SECONDS G_GINT64_CONSTANT (2177452800)
+
+void
+st_prims_install (StInterp *it)
+{
+  guint max = 0;
+#define COUNT(n, name) if ((n) > max) max = (n);
+  ST_PRIMITIVES (COUNT)
+#undef COUNT
+  it->n_prims = max + 1;
+  it->prims = g_new0 (StPrimFn, it->n_prims);
+#define INSTALL(n, name) it->prims[n] = st_prim_##name;
+  ST_PRIMITIVES (INSTALL)
+#undef INSTALL
+}
+
+static StPrimResult
+answer_receiver (StInterp *it, int argc)
+{
+  st_pop_n (it, argc);
+  return ST_PRIM_OK;
+}
+
+StPrimResult
+st_prim_flush_cache (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  st_interp_flush_cache (it);
+  return answer_receiver (it, argc);
+}
+
+StPrimResult
+st_prim_quit (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  it->quit = true;
+  if (argc >= 1 && st_is_smallint (st_stack_value (it, 0)))
+    it->quit_code = (int) st_smallint_value (st_stack_value (it, 0));
+  st_pop_n (it, argc);
+  it->stop = ST_RUN_QUIT;
+  __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+  return ST_PRIM_OK;
+}
+
+StPrimResult
+st_prim_exit_to_debugger (StVM *vm, int argc)
+{
+  st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "the image called exitToDebugger (primitive 114)");
+  return ST_PRIM_OK;
+}
+
+StPrimResult
+st_prim_bytes_left (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  return st_prim_return (it, argc, st_interp_unsigned (it, it->eden_end - it->eden_next));
+}
+
+StPrimResult
+st_prim_full_gc (StVM *vm, int argc)
+{
+  return st_prim_bytes_left (vm, argc);
+}
+
+StPrimResult
+st_prim_incremental_gc (StVM *vm, int argc)
+{
+  return st_prim_bytes_left (vm, argc);
+}
+
+StPrimResult
+st_prim_millisecond_clock (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  gint64 ms = (g_get_monotonic_time () - it->start_usecs) / 1000;
+  return st_prim_return (it, argc, st_smallint_oop (ms & 0x1FFFFFFF));
+}
+
+StPrimResult
+st_prim_seconds_clock (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  GDateTime *now = g_date_time_new_now_local ();
+  gint64 secs = g_date_time_to_unix (now) + g_date_time_get_utc_offset (now) / G_USEC_PER_SEC + EPOCH_DELTA_SECONDS;
+  g_date_time_unref (now);
+  StOop r = st_interp_unsigned (it, (uint64_t) secs);
+  if (r == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, r);
+}
+
+static bool
+arm_timer (StInterp *it, StOop sem, gint64 mono_usecs)
+{
+  StVM *vm = it->vm;
+  if (vm->special_objects == 0 || st_num_slots (vm, vm->special_objects) <= ST_SPLOB_THE_TIMER_SEMAPHORE)
+    return false;
+  st_store (vm, vm->special_objects, ST_SPLOB_THE_TIMER_SEMAPHORE, sem);
+  it->timer_wakeup_usecs = sem == vm->nil_obj ? 0 : MAX (mono_usecs, 1);
+  __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+  return true;
+}
+
+/* aSemaphore signal at: millisecondClockValue */
+StPrimResult
+st_prim_signal_at_milliseconds (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop sem = st_stack_value (it, 1), ms = st_stack_value (it, 0);
+  if (argc != 2 || !st_is_smallint (ms))
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  /* The clock wraps at 29 bits; take the nearest future time. */
+  gint64 now_ms = (g_get_monotonic_time () - it->start_usecs) / 1000;
+  gint64 target = (now_ms & ~G_GINT64_CONSTANT (0x1FFFFFFF)) | (st_smallint_value (ms) & 0x1FFFFFFF);
+  if (target < now_ms - 0x10000000)
+    target += 0x20000000;
+  if (!arm_timer (it, sem, it->start_usecs + target * 1000))
+    return ST_PRIM_FAIL;
+  return answer_receiver (it, argc);
+}
+
+StPrimResult
+st_prim_signal_at_utc_microseconds (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  int64_t us;
+  if (argc != 2 || !st_interp_to_int64 (it, st_stack_value (it, 0), &us))
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  gint64 real = us - EPOCH_DELTA_SECONDS * G_USEC_PER_SEC;
+  if (!arm_timer (it, st_stack_value (it, 1), real - it->utc_offset_usecs))
+    return ST_PRIM_FAIL;
+  return answer_receiver (it, argc);
+}
+
+StPrimResult
+st_prim_utc_microseconds (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop r = st_interp_unsigned (it, (uint64_t) (g_get_real_time () + EPOCH_DELTA_SECONDS * G_USEC_PER_SEC));
+  if (r == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, r);
+}
+
+StPrimResult
+st_prim_local_microseconds (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  GDateTime *now = g_date_time_new_now_local ();
+  gint64 off = g_date_time_get_utc_offset (now);
+  g_date_time_unref (now);
+  StOop r = st_interp_unsigned (it, (uint64_t) (g_get_real_time () + off + EPOCH_DELTA_SECONDS * G_USEC_PER_SEC));
+  if (r == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, r);
+}
+
+/* Sleep a little when the image says it is idle, but never past the next
+ * timer wake-up. */
+StPrimResult
+st_prim_relinquish_processor (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  gint64 us = 1000;
+  if (argc == 1 && st_is_smallint (st_stack_value (it, 0)))
+    us = CLAMP (st_smallint_value (st_stack_value (it, 0)), 0, 20000);
+  if (it->timer_wakeup_usecs != 0)
+    {
+      gint64 left = it->timer_wakeup_usecs - g_get_monotonic_time ();
+      us = MIN (us, MAX (left, 0));
+    }
+  if (us > 0)
+    g_usleep ((gulong) us);
+  __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+  return answer_receiver (it, argc);
+}
+
+StPrimResult
+st_prim_image_name (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 0)
+    return ST_PRIM_FAIL;
+  StOop s = st_interp_new_string (it, vm->image_path ? vm->image_path : "");
+  if (s == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, s);
+}
+
+StPrimResult
+st_prim_vm_path (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  g_autofree char *dir = vm->image_path ? g_path_get_dirname (vm->image_path) : g_strdup (".");
+  g_autofree char *withsep = g_strconcat (dir, G_DIR_SEPARATOR_S, NULL);
+  StOop s = st_interp_new_string (it, withsep);
+  if (s == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, s);
+}
+
+/* Smalltalk getSystemAttribute: n */
+StPrimResult
+st_prim_get_attribute (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop n = st_stack_value (it, 0);
+  if (argc != 1 || !st_is_smallint (n))
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const char *s = NULL;
+  g_autofree char *owned = NULL;
+  switch (st_smallint_value (n))
+    {
+    case 0: s = owned = g_strdup ("thaw"); break;
+    case 1: s = vm->image_path ? vm->image_path : ""; break;
+    case 1001: s = "unix"; break;
+    case 1002: s = "linux"; break;
+    case 1003: s = "x86_64"; break;
+    case 1004: s = owned = g_strdup_printf ("Thaw %s interpreter", PACKAGE_VERSION); break;
+    case 1005: s = "none"; break;
+    case 1006: s = owned = g_strdup_printf ("Thaw %s", PACKAGE_VERSION); break;
+    default:
+      /* Command-line arguments (2..) and unknown attributes: none. */
+      return st_prim_return (it, argc, vm->nil_obj);
+    }
+  StOop str = st_interp_new_string (it, s);
+  if (str == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, str);
+}
+
+StPrimResult
+st_prim_vm_parameter (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc == 0)
+    {
+      StOop a = st_interp_new_array (it, 80);
+      if (a == 0)
+        return ST_PRIM_ERR_NO_MEMORY;
+      for (guint i = 0; i < 80; i++)
+        st_store (vm, a, i, st_smallint_oop (0));
+      st_store (vm, a, 39, st_smallint_oop (vm->personality.word_bytes));
+      st_store (vm, a, 40, st_smallint_oop (vm->header.image_format));
+      return st_prim_return (it, argc, a);
+    }
+  StOop idx = st_stack_value (it, argc - 1);
+  if (!st_is_smallint (idx))
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  int64_t i = st_smallint_value (idx), v = 0;
+  switch (i)
+    {
+    case 1: v = (int64_t) (it->eden_start - vm->mem_base); break;   /* old space */
+    case 2: v = (int64_t) (it->eden_next - it->eden_start); break;
+    case 3: v = (int64_t) (it->eden_next - vm->mem_base); break;
+    case 34: v = (int64_t) it->stats.bytes_allocated; break;
+    case 40: v = vm->personality.word_bytes; break;
+    case 41: v = vm->header.image_format; break;
+    case 44: v = (int64_t) (it->eden_end - it->eden_start); break;
+    case 56: v = (int64_t) it->stats.process_switches; break;
+    default: v = 0; break;
+    }
+  StOop r = st_interp_integer (it, v);
+  if (r == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  return st_prim_return (it, argc, r);
+}
+
+/* --- no display, no input: a headless run --- */
+
+StPrimResult st_prim_be_cursor (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_be_display (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_defer_display_updates (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_show_display_rect (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_force_display_update (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_beep (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_low_space_semaphore (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_set_low_space_threshold (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+StPrimResult st_prim_input_semaphore (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+
+/* No events: fill the buffer with type 0 (none). */
+StPrimResult
+st_prim_get_next_event (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop buf = st_stack_value (it, 0);
+  if (argc != 1 || !st_interp_valid_obj (vm, buf) || !st_fmt_is_pointers (st_format (vm, buf)))
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  uint64_t n = st_num_slots (vm, buf);
+  for (uint64_t i = 0; i < n; i++)
+    st_store (vm, buf, i, st_smallint_oop (0));
+  return answer_receiver (it, argc);
+}
+
+StPrimResult
+st_prim_screen_size (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (it->ci_point == 0)
+    return ST_PRIM_FAIL;
+  uint64_t w = (vm->header.saved_window_size >> 16) & 0xFFFF, h = vm->header.saved_window_size & 0xFFFF;
+  if (w == 0 || h == 0)
+    w = 640, h = 480;
+  StOop p = st_objmem_new_object (vm, it->ci_point, ST_FMT_FIXED, 2);
+  if (p == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  st_store (vm, p, 0, st_smallint_oop ((int64_t) w));
+  st_store (vm, p, 1, st_smallint_oop ((int64_t) h));
+  return st_prim_return (it, argc, p);
+}
+
+/* --- named primitives (117) --- */
+
+StPrimResult
+st_prim_named (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop m = it->new_method;
+  StMethodHeader hdr;
+  if (m == 0 || !st_method_header (vm, m, &hdr, NULL) || hdr.num_literals == 0)
+    return ST_PRIM_FAIL;
+  StOop desc = st_method_literal (vm, m, 0);
+  if (!st_interp_valid_obj (vm, desc) || !st_fmt_is_pointers (st_format (vm, desc)) || st_num_slots (vm, desc) < 2)
+    return ST_PRIM_FAIL;
+  g_autofree char *module = st_interp_string (vm, st_fetch (vm, desc, 0));
+  g_autofree char *name = st_interp_string (vm, st_fetch (vm, desc, 1));
+  StPrimFn fn = st_prims_named_lookup (module ? module : "", name ? name : "");
+  if (fn != NULL)
+    return fn (vm, argc);
+  g_autofree char *key = g_strdup_printf ("%s>>%s", module ? module : "", name ? name : "?");
+  st_interp_count_missing (it, key);
+  return ST_PRIM_ERR_NOT_FOUND;
+}
+
+/* Smalltalk interruptSemaphore: the user interrupt (never signalled
+ * headless): kept in the special objects array as the VM would. */
+StPrimResult
+st_prim_interrupt_semaphore (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  if (vm->special_objects != 0 && st_num_slots (vm, vm->special_objects) > ST_SPLOB_THE_INTERRUPT_SEMAPHORE)
+    st_store (vm, vm->special_objects, ST_SPLOB_THE_INTERRUPT_SEMAPHORE, st_stack_value (it, 0));
+  return answer_receiver (it, argc);
+}
+
+StPrimResult st_prim_set_interrupt_key (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
+
+/* Pre-event input polling, headless: no buttons, no keys, the pointer at 0@0. */
+StPrimResult
+st_prim_mouse_buttons (StVM *vm, int argc)
+{
+  return st_prim_return (st_interp (vm), argc, st_smallint_oop (0));
+}
+
+StPrimResult
+st_prim_kbd_next (StVM *vm, int argc)
+{
+  return st_prim_return (st_interp (vm), argc, vm->nil_obj);
+}
+
+StPrimResult
+st_prim_mouse_point (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (it->ci_point == 0)
+    return ST_PRIM_FAIL;
+  StOop p = st_objmem_new_object (vm, it->ci_point, ST_FMT_FIXED, 2);
+  if (p == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  st_store (vm, p, 0, st_smallint_oop (0));
+  st_store (vm, p, 1, st_smallint_oop (0));
+  return st_prim_return (it, argc, p);
+}
+
+/* Display depthSupported: n */
+StPrimResult
+st_prim_test_display_depth (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StOop d = st_stack_value (it, 0);
+  if (argc != 1 || !st_is_smallint (d))
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  int64_t v = st_smallint_value (d);
+  bool ok = v == 1 || v == 2 || v == 4 || v == 8 || v == 16 || v == 32;
+  return st_prim_return (it, argc, st_bool (it, ok));
+}

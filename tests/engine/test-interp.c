@@ -1,0 +1,778 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The interpreter on synthetic heaps: methods built from bytecode arrays,
+ * run from the builder's active context until they send #quit (primitive
+ * 113); the tests then look at the context's temps and stack. */
+#include "config.h"
+
+#include <string.h>
+
+#include "builder.h"
+#include "interp.h"
+#include "method.h"
+#include "support.h"
+
+/* Context slots */
+enum { SENDER, PC, STACKP, METHOD, CLOSURE, RECEIVER, TEMP0 };
+
+typedef struct {
+  ThawBuilder *b;
+  const ThawBuilderObjects *k;
+  StVM *vm;
+  bool sista;
+  StOop method;        /* the method the active context runs */
+} Run;
+
+/* V3PlusClosures and SistaV1 bytecodes used below. */
+#define V3_PUSH_TEMP(i)       (16 + (i))
+#define V3_PUSH_LIT(i)        (32 + (i))
+#define V3_POP_TEMP(i)        (104 + (i))
+#define V3_PUSH_SELF          112
+#define V3_PUSH_NIL           115
+#define V3_PUSH_ONE           118
+#define V3_RETURN_SELF        120
+#define V3_RETURN_TOP         124
+#define V3_BLOCK_RETURN_TOP   125
+#define V3_POP                135
+#define V3_PUSH_CONTEXT       137
+#define V3_SEND0(lit)         (208 + (lit))
+#define V3_SEND1(lit)         (224 + (lit))
+#define V3_PLUS               176
+#define V3_TIMES              184
+#define V3_VALUE              201
+#define V3_VALUE1             202
+
+#define SI_PUSH_LIT(i)        (32 + (i))
+#define SI_PUSH_TEMP(i)       (64 + (i))
+#define SI_PUSH_SELF          76
+#define SI_PUSH_ONE           81
+#define SI_RETURN_TOP         92
+#define SI_BLOCK_RETURN_TOP   94
+#define SI_PLUS               96
+#define SI_VALUE1             122
+#define SI_SEND0(lit)         (128 + (lit))
+#define SI_SEND1(lit)         (144 + (lit))
+#define SI_POP_TEMP(i)        (208 + (i))
+
+static void
+run_setup (Run *r, StFamily family, guint word_bytes, guint32 format)
+{
+  memset (r, 0, sizeof *r);
+  r->b = thaw_builder_new_at (family, word_bytes, format, 0);
+  r->k = thaw_builder_objects (r->b);
+  r->sista = format == 68533 || format == 7033;
+  /* Object>>quit <primitive: 113> */
+  guint8 ret = r->sista ? 88 : V3_RETURN_SELF;
+  thaw_builder_method (r->b, r->k->object_class, "quit", 0, 0, 113, NULL, 0, &ret, 1);
+}
+
+/* The method under test, as Object>>test: it runs with receiver nil. */
+static StOop
+run_method (Run *r, guint num_temps, const StOop *lits, guint n_lits, const guint8 *code, gsize n)
+{
+  r->method = thaw_builder_method (r->b, r->k->object_class, "test", 0, num_temps, 0, lits, n_lits, code, n);
+  return r->method;
+}
+
+/* Finish the heap, point the active context at the test method, and run. */
+static StRunStatus
+run_go (Run *r, uint64_t max_bytecodes, GError **error)
+{
+  r->vm = thaw_builder_finish (r->b);
+  StVM *vm = r->vm;
+  StOop ctx = r->k->active_context;
+  StMethodHeader h;
+  g_assert_true (st_method_header (vm, r->method, &h, NULL));
+  st_store (vm, ctx, METHOD, r->method);
+  st_store (vm, ctx, PC, st_smallint_oop ((int64_t) h.initial_pc + 1));
+  st_store (vm, ctx, STACKP, st_smallint_oop (h.num_temps));
+  st_store (vm, ctx, RECEIVER, vm->nil_obj);
+  for (guint i = 0; i < h.num_temps; i++)
+    st_store (vm, ctx, TEMP0 + i, vm->nil_obj);
+  if (!st_interp_init (vm, error))
+    return ST_RUN_ERROR;
+  return st_interp_run (vm, max_bytecodes, 10.0, error);
+}
+
+static StOop
+temp (Run *r, guint i)
+{
+  return st_fetch (r->vm, r->k->active_context, TEMP0 + i);
+}
+
+static void
+run_free (Run *r)
+{
+  st_vm_free (r->vm);
+  thaw_builder_free (r->b);
+}
+
+/* 3 + 4 * 6 into a temp, then quit: the special-selector fast paths. */
+static void
+arith_case (StFamily family, guint wb, guint32 format)
+{
+  Run r;
+  run_setup (&r, family, wb, format);
+  StOop lits[] = { st_smallint_oop (3), st_smallint_oop (4), st_smallint_oop (6) };
+  guint8 v3[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_PLUS, V3_PUSH_LIT (2), V3_TIMES, V3_POP_TEMP (0),
+                  V3_PUSH_SELF, V3_SEND0 (3), V3_POP, V3_RETURN_SELF };
+  guint8 si[] = { SI_PUSH_LIT (0), SI_PUSH_LIT (1), SI_PLUS, SI_PUSH_LIT (2), 104, SI_POP_TEMP (0),
+                  SI_PUSH_SELF, SI_SEND0 (3), 216, 88 };
+  StOop quit = thaw_builder_symbol (r.b, "quit");
+  StOop lits4[] = { lits[0], lits[1], lits[2], quit };
+  run_method (&r, 1, lits4, 4, r.sista ? si : v3, sizeof v3);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
+  const StInterpStats *st = st_interp_stats (r.vm);
+  g_assert_cmpuint (st->bytecodes, ==, 8);       /* up to and including the send of #quit */
+  g_assert_cmpuint (st->sends, ==, 1);
+  /* The active context was written back: pc just past the send of #quit. */
+  StMethodHeader h;
+  st_method_header (r.vm, r.method, &h, NULL);
+  g_assert_cmphex (st_fetch (r.vm, r.k->active_context, PC), ==, st_smallint_oop ((int64_t) h.initial_pc + 8 + 1));
+  run_free (&r);
+}
+
+static void test_arith_spur64 (void) { arith_case (ST_FAMILY_SPUR, 8, 68021); }
+static void test_arith_sista (void) { arith_case (ST_FAMILY_SPUR, 8, 68533); }
+static void test_arith_spur32 (void) { arith_case (ST_FAMILY_SPUR, 4, 6521); }
+static void test_arith_v3 (void) { arith_case (ST_FAMILY_V3, 4, 6504); }
+
+/* A 32-bit image sees 31-bit SmallIntegers: 2^30 - 1 + 1 is not one, so
+ * the fast path and primitive 1 fail and #+ is really sent (here to a
+ * SmallInteger class without methods: doesNotUnderstand:, itself not
+ * understood, stops the run with an error naming #+). */
+static void
+test_smallint_range_32 (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 4, 6521);
+  StOop lits[] = { st_smallint_oop ((1 << 30) - 1) };
+  guint8 code[] = { V3_PUSH_LIT (0), V3_PUSH_ONE, V3_PLUS, V3_RETURN_TOP };
+  run_method (&r, 0, lits, 1, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_LOOKUP);
+  g_assert_nonnull (strstr (error->message, "#+"));
+  run_free (&r);
+
+  /* The same in a 64-bit image is a SmallInteger. */
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  StOop quit = thaw_builder_symbol (r.b, "quit");
+  StOop lits2[] = { st_smallint_oop ((1 << 30) - 1), quit };
+  guint8 code2[] = { V3_PUSH_LIT (0), V3_PUSH_ONE, V3_PLUS, V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF };
+  run_method (&r, 1, lits2, 2, code2, sizeof code2);
+  g_clear_error (&error);
+  s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (1 << 30));
+  run_free (&r);
+}
+
+/* A real send: Object>>double: x  ^x + x, called with 21. */
+static void
+send_case (guint32 format)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, format);
+  guint8 dv3[] = { V3_PUSH_TEMP (0), V3_PUSH_TEMP (0), V3_PLUS, V3_RETURN_TOP };
+  guint8 dsi[] = { SI_PUSH_TEMP (0), SI_PUSH_TEMP (0), SI_PLUS, SI_RETURN_TOP };
+  thaw_builder_method (r.b, r.k->object_class, "double:", 1, 1, 0, NULL, 0, r.sista ? dsi : dv3, 4);
+  StOop lits[] = { thaw_builder_symbol (r.b, "double:"), st_smallint_oop (21), thaw_builder_symbol (r.b, "quit") };
+  guint8 v3[] = { V3_PUSH_SELF, V3_PUSH_LIT (1), V3_SEND1 (0), V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (2),
+                  V3_RETURN_SELF };
+  guint8 si[] = { SI_PUSH_SELF, SI_PUSH_LIT (1), SI_SEND1 (0), SI_POP_TEMP (0), SI_PUSH_SELF, SI_SEND0 (2), 88 };
+  run_method (&r, 1, lits, 3, r.sista ? si : v3, sizeof v3);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
+  const StInterpStats *st = st_interp_stats (r.vm);
+  g_assert_cmpuint (st->contexts_allocated, ==, 1);    /* double: (quit is a primitive) */
+  g_assert_cmpuint (st->sends, ==, 2);
+  /* The stack is empty again after the pop into the temp. */
+  g_assert_cmphex (st_fetch (r.vm, r.k->active_context, STACKP), ==, st_smallint_oop (1 + 1));
+  run_free (&r);
+}
+
+static void test_send_v3 (void) { send_case (68021); }
+static void test_send_sista (void) { send_case (68533); }
+
+/* [:a | a + 1] value: 41  with V3PlusClosures (bytecode 143), and
+ * [^42] value. ^0  -- a non-local return from a block to the sender of
+ * its home. */
+static void
+test_closures_v3 (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 val1[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->block_closure_class, "value:", 1, 1, 202, NULL, 0, val1, 1);
+  thaw_builder_method (r.b, r.k->block_closure_class, "value", 0, 0, 201, NULL, 0, val1, 1);
+  /* Object>>nlr  [^42] value. ^0 */
+  guint8 nlr[] = { 143, 0x00, 0, 3, 0x20, V3_RETURN_TOP, V3_BLOCK_RETURN_TOP,   /* closure: push 42, ^top */
+                   V3_VALUE, V3_POP, 117, V3_RETURN_TOP };
+  StOop nlr_lits[] = { st_smallint_oop (42) };
+  thaw_builder_method (r.b, r.k->object_class, "nlr", 0, 0, 0, nlr_lits, 1, nlr, sizeof nlr);
+
+  StOop lits[] = { st_smallint_oop (41), thaw_builder_symbol (r.b, "nlr"), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { 143, 0x01, 0, 4, V3_PUSH_TEMP (0), V3_PUSH_ONE, V3_PLUS, V3_BLOCK_RETURN_TOP,
+                    V3_PUSH_LIT (0), V3_VALUE1, V3_POP_TEMP (0),
+                    V3_PUSH_SELF, V3_SEND0 (1), V3_POP_TEMP (1),
+                    V3_PUSH_SELF, V3_SEND0 (2), V3_RETURN_SELF };
+  run_method (&r, 2, lits, 3, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
+  g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (42));
+  /* two block activations and the nlr method */
+  g_assert_cmpuint (st_interp_stats (r.vm)->contexts_allocated, ==, 3);
+  run_free (&r);
+}
+
+/* SistaV1 full blocks: a CompiledBlock literal, bytecode 249, and
+ * FullBlockClosure value: (primitive 207 here). */
+static void
+test_full_block_sista (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68533);
+  guint8 ret[] = { 88 };
+  thaw_builder_method (r.b, r.k->full_block_closure_class, "value:", 1, 1, 207, NULL, 0, ret, 1);
+  /* The block [:a | a + copied]: one arg, one copied value; made as a
+   * method object whose last literal is replaced by the outer method. */
+  guint8 blk[] = { SI_PUSH_TEMP (0), SI_PUSH_TEMP (1), SI_PLUS, SI_BLOCK_RETURN_TOP };
+  StOop block = thaw_builder_method (r.b, r.k->symbol_class, "aBlock", 1, 2, 0, NULL, 0, blk, sizeof blk);
+  StOop lits[] = { block, st_smallint_oop (40), st_smallint_oop (2), thaw_builder_symbol (r.b, "quit") };
+  /* push 40 (copied), push full closure lit0 numCopied 1, push 2, value:, pop into temp 0 */
+  guint8 code[] = { SI_PUSH_LIT (1), 249, 0, 1, SI_PUSH_LIT (2), SI_VALUE1, SI_POP_TEMP (0),
+                    SI_PUSH_SELF, SI_SEND0 (3), 216, 88 };
+  StOop m = run_method (&r, 1, lits, 4, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  r.vm = NULL;
+  /* The block's outer code is the test method. */
+  StVM *vm = thaw_builder_finish (r.b);
+  StMethodHeader bh;
+  g_assert_true (st_method_header (vm, block, &bh, NULL));
+  st_store (vm, block, bh.num_literals, m);
+  st_store (vm, r.k->special_objects, 37, r.k->full_block_closure_class);
+  StOop ctx = r.k->active_context;
+  StMethodHeader h;
+  g_assert_true (st_method_header (vm, m, &h, NULL));
+  st_store (vm, ctx, METHOD, m);
+  st_store (vm, ctx, PC, st_smallint_oop ((int64_t) h.initial_pc + 1));
+  st_store (vm, ctx, STACKP, st_smallint_oop (1));
+  st_store (vm, ctx, TEMP0, vm->nil_obj);
+  r.vm = vm;
+  g_assert_true (st_interp_init (vm, &error));
+  StRunStatus s = st_interp_run (vm, 1000, 10.0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
+  run_free (&r);
+}
+
+/* SistaV1 extensions: extB -1, push integer 16 is -256 + 16. */
+static void
+test_sista_extensions (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68533);
+  StOop lits[] = { thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { 225, 0xFF, 232, 0x10, SI_POP_TEMP (0), 224, 1, 232, 0x05, SI_POP_TEMP (1),
+                    SI_PUSH_SELF, SI_SEND0 (0), 216, 88 };
+  run_method (&r, 2, lits, 1, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (-240));
+  /* extA does not change a pushed integer (only extB does). */
+  g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (5));
+  run_free (&r);
+}
+
+/* doesNotUnderstand: gets a Message with the selector and arguments. */
+static void
+test_dnu (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 dnu[] = { V3_PUSH_TEMP (0), V3_RETURN_TOP };
+  thaw_builder_method (r.b, r.k->object_class, "doesNotUnderstand:", 1, 1, 0, NULL, 0, dnu, sizeof dnu);
+  StOop lits[] = { thaw_builder_symbol (r.b, "frobnicate:"), st_smallint_oop (7), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_SELF, V3_PUSH_LIT (1), V3_SEND1 (0), V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (2),
+                    V3_RETURN_SELF };
+  run_method (&r, 1, lits, 3, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  StOop msg = temp (&r, 0);
+  g_assert_true (st_is_pointer (msg));
+  g_assert_cmpuint (st_class_index (r.vm, msg), ==, thaw_builder_class_index (r.b, r.k->message_class));
+  g_assert_cmphex (st_fetch (r.vm, msg, 0), ==, lits[0]);
+  StOop args = st_fetch (r.vm, msg, 1);
+  g_assert_cmpuint (st_num_slots (r.vm, args), ==, 1);
+  g_assert_cmphex (st_fetch (r.vm, args, 0), ==, st_smallint_oop (7));
+  g_assert_cmpuint (st_interp_stats (r.vm)->dnu_sends, ==, 1);
+  g_assert_nonnull (st_interp_events (r.vm)[0]);
+  g_assert_nonnull (strstr (st_interp_events (r.vm)[0], "#frobnicate:"));
+  run_free (&r);
+}
+
+/* A method whose primitive is unknown runs its fallback code, and the
+ * primitive is counted as missing; a failing primitive with an error
+ * temp (callPrimitive + long store temp) gets the failure code. */
+static void
+count_missing (const char *name, uint64_t count, gpointer data)
+{
+  if (strcmp (name, "#999") == 0)
+    *(uint64_t *) data = count;
+}
+
+static void
+test_primitive_failure (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 seven[] = { 0x20, V3_RETURN_TOP };
+  StOop seven_lits[] = { st_smallint_oop (7) };
+  thaw_builder_method (r.b, r.k->object_class, "unknownPrim", 0, 0, 999, seven_lits, 1, seven, sizeof seven);
+  /* Array>>at: <primitive: 60 error: ec>  ^ec */
+  guint8 at[] = { 129, 0x41, V3_RETURN_TOP };      /* store into temp 1, ^top */
+  thaw_builder_method (r.b, r.k->array_class, "at:", 1, 2, 60, NULL, 0, at, sizeof at);
+  StOop arr = thaw_builder_array (r.b, 2, NULL);
+  StOop lits[] = { thaw_builder_symbol (r.b, "unknownPrim"), thaw_builder_symbol (r.b, "at:"), arr,
+                   st_smallint_oop (5), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_POP_TEMP (0),
+                    V3_PUSH_LIT (2), V3_PUSH_LIT (3), V3_SEND1 (1), V3_POP_TEMP (1),
+                    V3_PUSH_LIT (2), V3_PUSH_ONE, V3_SEND1 (1), V3_POP_TEMP (2),
+                    V3_PUSH_SELF, V3_SEND0 (4), V3_RETURN_SELF };
+  run_method (&r, 3, lits, 5, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (7));
+  g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (4));        /* PrimErrBadIndex (the table has 2 names) */
+  g_assert_cmphex (temp (&r, 2), ==, r.vm->nil_obj);              /* at: 1 succeeded: nil */
+  uint64_t missing = 0;
+  st_interp_foreach_missing (r.vm, count_missing, &missing);
+  g_assert_cmpuint (missing, ==, 1);
+  run_free (&r);
+}
+
+/* 6502 images: thisContext blockCopy: 0, then value (primitives 80, 81). */
+static void
+test_block_context_6502 (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_V3, 4, 6502);
+  StOop bctx = thaw_builder_class (r.b, "BlockContext", r.k->object_class, ST_FMT_FIXED_INDEXABLE, "caller", "pc",
+                                   "stackp", "nargs", "startpc", "home", NULL);
+  guint8 ret[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->context_class, "blockCopy:", 1, 1, 80, NULL, 0, ret, 1);
+  thaw_builder_method (r.b, bctx, "value", 0, 0, 81, NULL, 0, ret, 1);
+  StOop lits[] = { thaw_builder_symbol (r.b, "blockCopy:"), st_smallint_oop (41), thaw_builder_symbol (r.b, "value"),
+                   thaw_builder_symbol (r.b, "quit") };
+  /* thisContext blockCopy: 0; jump over [temp0 := 41. temp0 + 1]; value; into temp 1 */
+  guint8 code[] = { V3_PUSH_CONTEXT, 117, V3_SEND1 (0), 164, 6,
+                    V3_PUSH_LIT (1), V3_POP_TEMP (0), V3_PUSH_TEMP (0), V3_PUSH_ONE, V3_PLUS, V3_BLOCK_RETURN_TOP,
+                    V3_SEND0 (2), V3_POP_TEMP (1), V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
+  run_method (&r, 2, lits, 4, code, sizeof code);
+  r.vm = thaw_builder_finish (r.b);
+  st_store (r.vm, r.k->special_objects, 11, bctx);
+  /* run_go finishes the builder again otherwise: set up by hand */
+  StVM *vm = r.vm;
+  StOop ctx = r.k->active_context;
+  StMethodHeader h;
+  g_assert_true (st_method_header (vm, r.method, &h, NULL));
+  g_assert_cmpint (h.bytecode_set, ==, ST_BYTECODE_SET_V3);
+  st_store (vm, ctx, METHOD, r.method);
+  st_store (vm, ctx, PC, st_smallint_oop ((int64_t) h.initial_pc + 1));
+  st_store (vm, ctx, STACKP, st_smallint_oop (2));
+  g_autoptr (GError) error = NULL;
+  g_assert_true (st_interp_init (vm, &error));
+  StRunStatus s = st_interp_run (vm, 1000, 10.0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  /* The block wrote its home's temp 0 and answered 42. */
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (41));
+  g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (42));
+  run_free (&r);
+}
+
+/* Semaphore wait with nothing signalled: the active process waits, the
+ * other runnable one (priority 40) runs and quits. */
+static void
+test_process_switch (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 ret[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->semaphore_class, "wait", 0, 0, 86, NULL, 0, ret, 1);
+  StOop sem = thaw_builder_instance (r.b, r.k->semaphore_class, 0);
+  StOop lits[] = { sem, thaw_builder_symbol (r.b, "wait"), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_LIT (0), V3_SEND0 (1), V3_POP, V3_PUSH_SELF, V3_SEND0 (2), V3_RETURN_SELF };
+  run_method (&r, 0, lits, 3, code, sizeof code);
+  /* The waiting process runs "self quit" too. */
+  StOop quit_lits[] = { thaw_builder_symbol (r.b, "quit") };
+  guint8 quit_code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_RETURN_SELF };
+  StOop other = thaw_builder_method (r.b, r.k->object_class, "other", 0, 0, 0, quit_lits, 1, quit_code, 3);
+  r.vm = thaw_builder_finish (r.b);
+  StVM *vm = r.vm;
+  StOop ctx2 = st_fetch (vm, r.k->waiting_process, 1);
+  StMethodHeader h2;
+  g_assert_true (st_method_header (vm, other, &h2, NULL));
+  st_store (vm, ctx2, METHOD, other);
+  st_store (vm, ctx2, PC, st_smallint_oop ((int64_t) h2.initial_pc + 1));
+  StOop ctx = r.k->active_context;
+  StMethodHeader h;
+  g_assert_true (st_method_header (vm, r.method, &h, NULL));
+  st_store (vm, ctx, METHOD, r.method);
+  st_store (vm, ctx, PC, st_smallint_oop ((int64_t) h.initial_pc + 1));
+  st_store (vm, ctx, STACKP, st_smallint_oop (0));
+  g_autoptr (GError) error = NULL;
+  g_assert_true (st_interp_init (vm, &error));
+  StRunStatus s = st_interp_run (vm, 1000, 10.0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmpuint (st_interp_stats (vm)->process_switches, ==, 1);
+  /* Processor's activeProcess is the other one; the first waits on the
+   * semaphore with its context saved (pc after the send of #wait). */
+  g_assert_cmphex (st_fetch (vm, r.k->scheduler, 1), ==, r.k->waiting_process);
+  g_assert_cmphex (st_fetch (vm, sem, 0), ==, r.k->active_process);
+  g_assert_cmphex (st_fetch (vm, r.k->active_process, 1), ==, ctx);
+  g_assert_cmphex (st_fetch (vm, ctx, PC), ==, st_smallint_oop ((int64_t) h.initial_pc + 2 + 1));
+  g_assert_cmphex (st_fetch (vm, r.k->waiting_process, 1), ==, vm->nil_obj);
+  run_free (&r);
+}
+
+/* The timer: the active process (priority 50) arms the timer semaphore
+ * 20 ms ahead (primitive 242) and waits on it; the other process spins
+ * until the periodic check signals the timer semaphore, which preempts it. */
+static void
+test_timer_preempts (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 ret[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->semaphore_class, "wait", 0, 0, 86, NULL, 0, ret, 1);
+  thaw_builder_method (r.b, r.k->object_class, "utcNow", 0, 0, 240, NULL, 0, ret, 1);
+  thaw_builder_method (r.b, r.k->object_class, "signal:atUTCMicroseconds:", 2, 2, 242, NULL, 0, ret, 1);
+  StOop sem = thaw_builder_instance (r.b, r.k->semaphore_class, 0);
+  StOop lits[] = { sem, thaw_builder_symbol (r.b, "utcNow"), st_smallint_oop (20000),
+                   thaw_builder_symbol (r.b, "signal:atUTCMicroseconds:"), thaw_builder_symbol (r.b, "wait"),
+                   thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_SELF, V3_PUSH_LIT (0), V3_PUSH_SELF, V3_SEND0 (1), V3_PUSH_LIT (2), V3_PLUS,
+                    240 + 3, V3_POP,
+                    V3_PUSH_LIT (0), V3_SEND0 (4), V3_POP,
+                    V3_PUSH_SELF, V3_SEND0 (5), V3_RETURN_SELF };
+  run_method (&r, 0, lits, 6, code, sizeof code);
+  guint8 spin_code[] = { V3_PUSH_ONE, V3_POP, 163, 0xFC };
+  StOop spin = thaw_builder_method (r.b, r.k->object_class, "spin", 0, 0, 0, NULL, 0, spin_code, sizeof spin_code);
+  r.vm = thaw_builder_finish (r.b);
+  StVM *vm = r.vm;
+  StOop ctx2 = st_fetch (vm, r.k->waiting_process, 1);
+  StMethodHeader h2, h;
+  g_assert_true (st_method_header (vm, spin, &h2, NULL));
+  st_store (vm, ctx2, METHOD, spin);
+  st_store (vm, ctx2, PC, st_smallint_oop ((int64_t) h2.initial_pc + 1));
+  st_store (vm, r.k->active_process, 2, st_smallint_oop (50));
+  StOop ctx = r.k->active_context;
+  g_assert_true (st_method_header (vm, r.method, &h, NULL));
+  st_store (vm, ctx, METHOD, r.method);
+  st_store (vm, ctx, PC, st_smallint_oop ((int64_t) h.initial_pc + 1));
+  st_store (vm, ctx, STACKP, st_smallint_oop (0));
+  g_autoptr (GError) error = NULL;
+  g_assert_true (st_interp_init (vm, &error));
+  gint64 t0 = g_get_monotonic_time ();
+  StRunStatus s = st_interp_run (vm, 0, 10.0, &error);
+  gint64 elapsed = g_get_monotonic_time () - t0;
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmpint (elapsed, >=, 19000);
+  g_assert_cmpuint (st_interp_stats (vm)->process_switches, ==, 2);
+  g_assert_cmpuint (st_interp_stats (vm)->bytecodes, >, 1000);     /* the spinner ran meanwhile */
+  g_assert_cmphex (st_fetch (vm, r.k->scheduler, 1), ==, r.k->active_process);
+  g_assert_cmphex (st_special (vm, ST_SPLOB_THE_TIMER_SEMAPHORE), ==, sem);
+  run_free (&r);
+}
+
+/* Damage: a context whose pc lies outside its method cannot start, and a
+ * bytecode naming a missing literal stops the run with an error. */
+static void
+test_damaged (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 code[] = { V3_PUSH_LIT (20), V3_RETURN_TOP };
+  run_method (&r, 0, NULL, 0, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_BYTECODE);
+  g_assert_nonnull (strstr (error->message, "literal"));
+  /* The error ends the run for good: running again says so. */
+  g_clear_error (&error);
+  s = st_interp_run (r.vm, 1000, 0, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "literal"));
+  run_free (&r);
+
+  ThawBuilder *b = thaw_builder_new (ST_FAMILY_SPUR, 8);
+  const ThawBuilderObjects *k = thaw_builder_objects (b);
+  StVM *vm = thaw_builder_finish (b);
+  thaw_damage_context_pc (vm, k->active_context, 100000);
+  g_clear_error (&error);
+  g_assert_false (st_interp_init (vm, &error));
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT);
+  st_vm_free (vm);
+  thaw_builder_free (b);
+}
+
+/* Limits: an endless loop stops at the bytecode budget, and running on
+ * continues from where it stopped. */
+static void
+test_limits (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 code[] = { V3_PUSH_ONE, V3_POP, 163, 0xFC };   /* loop: push 1, pop, jump back 4 */
+  run_method (&r, 0, NULL, 0, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 3000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_BYTECODE_LIMIT);
+  g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 3000);
+  s = st_interp_run (r.vm, 1000, 0, &error);
+  g_assert_cmpint (s, ==, ST_RUN_BYTECODE_LIMIT);
+  g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 4000);
+  s = st_interp_run (r.vm, 0, 0.05, &error);
+  g_assert_cmpint (s, ==, ST_RUN_TIME_LIMIT);
+  run_free (&r);
+}
+
+/* Float arithmetic: boxed in 32-bit images, SmallFloat64 in 64-bit ones;
+ * Float basicAt: 1 answers the high word of the IEEE double. */
+static void
+float_case (guint wb, guint32 format)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, wb, format);
+  guint8 ret[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->float_class, "+", 1, 1, 41, NULL, 0, ret, 1);
+  thaw_builder_method (r.b, r.k->float_class, "basicAt:", 1, 1, 38, NULL, 0, ret, 1);
+  StOop lits[] = { thaw_builder_float (r.b, 1.5), st_smallint_oop (2), thaw_builder_symbol (r.b, "basicAt:"),
+                   thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_PLUS, V3_POP_TEMP (0),
+                    V3_PUSH_LIT (0), V3_PUSH_ONE, V3_SEND1 (2), V3_POP_TEMP (1),
+                    V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
+  run_method (&r, 2, lits, 4, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  StOop sum = temp (&r, 0);
+  if (wb == 8)
+    {
+      g_assert_true (st_is_smallfloat (sum));
+      g_assert_cmpfloat (st_smallfloat_value (sum), ==, 3.5);
+    }
+  else
+    {
+      g_assert_true (st_is_pointer (sum));
+      g_assert_cmpuint (st_class_index (r.vm, sum), ==, thaw_builder_class_index (r.b, r.k->float_class));
+      uint64_t bits = st_fetch (r.vm, sum, 0);
+      double d;
+      memcpy (&d, &bits, sizeof d);
+      g_assert_cmpfloat (d, ==, 3.5);
+    }
+  /* 1.5 = 0x3FF8000000000000 */
+  g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (0x3FF80000));
+  run_free (&r);
+}
+
+static void test_float_spur32 (void) { float_case (4, 6521); }
+static void test_float_spur64 (void) { float_case (8, 68021); }
+
+/* super: Sub>>foo  ^super foo + 10 over Object>>foo ^1; and a
+ * conditional jump on a non-Boolean sends #mustBeBoolean to it. */
+static void
+test_super_and_must_be_boolean (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  StOop sub = thaw_builder_class (r.b, "Sub", r.k->object_class, ST_FMT_FIXED, "x", NULL);
+  guint8 foo1[] = { V3_PUSH_ONE, V3_RETURN_TOP };
+  thaw_builder_method (r.b, r.k->object_class, "foo", 0, 0, 0, NULL, 0, foo1, sizeof foo1);
+  StOop sub_lits[] = { thaw_builder_symbol (r.b, "foo"), st_smallint_oop (10) };
+  guint8 foo2[] = { V3_PUSH_SELF, 133, 0x00, V3_PUSH_LIT (1), V3_PLUS, V3_RETURN_TOP };   /* super foo + 10 */
+  thaw_builder_method (r.b, sub, "foo", 0, 0, 0, sub_lits, 2, foo2, sizeof foo2);
+  StOop mbb = thaw_builder_symbol (r.b, "notABoolean");
+  StOop mbb_lits[] = { mbb };
+  guint8 mb[] = { V3_PUSH_LIT (0), V3_RETURN_TOP };
+  thaw_builder_method (r.b, r.k->object_class, "mustBeBoolean", 0, 0, 0, mbb_lits, 1, mb, sizeof mb);
+  StOop lits[] = { thaw_builder_instance (r.b, sub, 0), thaw_builder_symbol (r.b, "foo"), st_smallint_oop (3),
+                   thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_LIT (0), V3_SEND0 (1), V3_POP_TEMP (0),
+                    V3_PUSH_LIT (2), 152, V3_POP_TEMP (1),
+                    V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
+  run_method (&r, 2, lits, 4, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (11));
+  g_assert_cmphex (temp (&r, 1), ==, mbb);
+  run_free (&r);
+}
+
+/* A non-local return through an unwind-marked context (primitive 198,
+ * as ensure: and ifCurtailed: are) is not done by the VM: it sends
+ * aboutToReturn:through: to the returning context instead. */
+static void
+test_unwind_marker (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 val[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->block_closure_class, "value", 0, 0, 201, NULL, 0, val, 1);
+  /* Object>>marked: aBlock  <primitive: 198>  ^aBlock value */
+  guint8 marked[] = { V3_PUSH_TEMP (0), V3_VALUE, V3_RETURN_TOP };
+  StOop m_marked = thaw_builder_method (r.b, r.k->object_class, "marked:", 1, 1, 198, NULL, 0, marked, sizeof marked);
+  /* Object>>leave  ^self marked: [^7] */
+  StOop leave_lits[] = { thaw_builder_symbol (r.b, "marked:"), st_smallint_oop (7) };
+  guint8 leave[] = { V3_PUSH_SELF, 143, 0x00, 0, 2, V3_PUSH_LIT (1), V3_RETURN_TOP, V3_SEND1 (0), V3_RETURN_TOP };
+  thaw_builder_method (r.b, r.k->object_class, "leave", 0, 0, 0, leave_lits, 2, leave, sizeof leave);
+  /* Context>>aboutToReturn: v through: c  self quit */
+  StOop ab_lits[] = { thaw_builder_symbol (r.b, "quit") };
+  guint8 ab[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->context_class, "aboutToReturn:through:", 2, 2, 0, ab_lits, 1, ab, sizeof ab);
+  StOop lits[] = { thaw_builder_symbol (r.b, "leave") };
+  guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_RETURN_TOP };
+  run_method (&r, 0, lits, 1, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  StVM *vm = r.vm;
+  StOop ctx = st_interp_active_context (vm);     /* aboutToReturn:through: */
+  g_assert_cmphex (st_fetch (vm, ctx, TEMP0), ==, st_smallint_oop (7));
+  StOop through = st_fetch (vm, ctx, TEMP0 + 1);
+  g_assert_cmphex (st_fetch (vm, through, METHOD), ==, m_marked);
+  /* Nothing was unwound yet: the marked context is still alive. */
+  g_assert_true (st_is_smallint (st_fetch (vm, through, PC)));
+  run_free (&r);
+}
+
+/* A block whose home has returned cannot return from it: ^42 there sends
+ * cannotReturn: 42 to the block's context. */
+static void
+test_cannot_return (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 val[] = { V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->block_closure_class, "value", 0, 0, 201, NULL, 0, val, 1);
+  /* Object>>makeBlock  ^[^42] */
+  guint8 mk[] = { 143, 0x00, 0, 2, V3_PUSH_LIT (0), V3_RETURN_TOP, V3_RETURN_TOP };
+  StOop mk_lits[] = { st_smallint_oop (42) };
+  thaw_builder_method (r.b, r.k->object_class, "makeBlock", 0, 0, 0, mk_lits, 1, mk, sizeof mk);
+  /* Context>>cannotReturn: v  self quit */
+  StOop cr_lits[] = { thaw_builder_symbol (r.b, "quit") };
+  guint8 cr[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->context_class, "cannotReturn:", 1, 1, 0, cr_lits, 1, cr, sizeof cr);
+  StOop lits[] = { thaw_builder_symbol (r.b, "makeBlock") };
+  guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_VALUE, V3_RETURN_TOP };
+  run_method (&r, 0, lits, 1, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  /* Stopped in Context>>cannotReturn: with 42, sent to the block's context
+   * (whose home, makeBlock's context, is dead: pc nil). */
+  StVM *vm = r.vm;
+  StOop ctx = st_interp_active_context (vm);
+  g_assert_cmphex (st_fetch (vm, ctx, TEMP0), ==, st_smallint_oop (42));
+  StOop block_ctx = st_fetch (vm, ctx, RECEIVER);
+  g_assert_cmpuint (st_class_index (vm, block_ctx), ==, thaw_builder_class_index (r.b, r.k->context_class));
+  StOop closure = st_fetch (vm, block_ctx, CLOSURE);
+  StOop home = st_fetch (vm, closure, 0);
+  g_assert_cmphex (st_fetch (vm, home, PC), ==, vm->nil_obj);
+  g_assert_cmphex (st_fetch (vm, home, SENDER), ==, vm->nil_obj);
+  run_free (&r);
+}
+
+/* Another thread asks the running loop to stop: it does, at an
+ * instruction boundary, with its registers written back. */
+static gpointer
+request_trap_later (gpointer data)
+{
+  g_usleep (50000);
+  st_interp_request_trap (data);
+  return NULL;
+}
+
+static void
+test_trap_from_thread (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 code[] = { V3_PUSH_ONE, V3_POP, 163, 0xFC };
+  run_method (&r, 0, NULL, 0, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1, &error);      /* set up; one bytecode */
+  g_assert_cmpint (s, ==, ST_RUN_BYTECODE_LIMIT);
+  GThread *t = g_thread_new ("trap", request_trap_later, r.vm);
+  s = st_interp_run (r.vm, 0, 20.0, &error);
+  g_thread_join (t);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_TRAP);
+  g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, >, 1000);
+  /* The context is consistent: pc at one of the loop's instructions. */
+  StMethodHeader h;
+  st_method_header (r.vm, r.method, &h, NULL);
+  int64_t pc = st_smallint_value (st_fetch (r.vm, r.k->active_context, PC)) - 1 - (int64_t) h.initial_pc;
+  g_assert_true (pc == 0 || pc == 1 || pc == 2);
+  run_free (&r);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/interp/arith/spur64", test_arith_spur64);
+  g_test_add_func ("/engine/interp/arith/sista", test_arith_sista);
+  g_test_add_func ("/engine/interp/arith/spur32", test_arith_spur32);
+  g_test_add_func ("/engine/interp/arith/v3", test_arith_v3);
+  g_test_add_func ("/engine/interp/smallint-range-32", test_smallint_range_32);
+  g_test_add_func ("/engine/interp/send/v3", test_send_v3);
+  g_test_add_func ("/engine/interp/send/sista", test_send_sista);
+  g_test_add_func ("/engine/interp/closures-v3", test_closures_v3);
+  g_test_add_func ("/engine/interp/full-block-sista", test_full_block_sista);
+  g_test_add_func ("/engine/interp/sista-extensions", test_sista_extensions);
+  g_test_add_func ("/engine/interp/dnu", test_dnu);
+  g_test_add_func ("/engine/interp/primitive-failure", test_primitive_failure);
+  g_test_add_func ("/engine/interp/block-context-6502", test_block_context_6502);
+  g_test_add_func ("/engine/interp/process-switch", test_process_switch);
+  g_test_add_func ("/engine/interp/damaged", test_damaged);
+  g_test_add_func ("/engine/interp/timer-preempts", test_timer_preempts);
+  g_test_add_func ("/engine/interp/limits", test_limits);
+  g_test_add_func ("/engine/interp/trap-from-thread", test_trap_from_thread);
+  g_test_add_func ("/engine/interp/cannot-return", test_cannot_return);
+  g_test_add_func ("/engine/interp/unwind-marker", test_unwind_marker);
+  g_test_add_func ("/engine/interp/super-and-must-be-boolean", test_super_and_must_be_boolean);
+  g_test_add_func ("/engine/interp/float/spur32", test_float_spur32);
+  g_test_add_func ("/engine/interp/float/spur64", test_float_spur64);
+  return g_test_run ();
+}
