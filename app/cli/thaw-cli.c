@@ -11,6 +11,17 @@
 
 static const CliCommand commands[] = {
   { "info", "IMAGE", "Print every header field, the personality and the segments", cli_info },
+  { "disasm", "IMAGE PATH|--stack", "Disassemble a method (Foo>>bar) or a context, its pc marked", cli_disasm },
+  { "source", "IMAGE PATH|--stack", "Print a method's source (from .sources/.changes, or decompiled)", cli_source },
+  { "convert", "IMAGE -o OUT", "Write the image as spur64, spur32, folder, v3 or its own format", cli_convert },
+  { "digest", "IMAGE", "Print the SHA-256 of the reachable object graph (format independent)", cli_digest },
+  { "check", "IMAGE", "Check the heap's integrity; exit 1 when problems are found", cli_check },
+  { "census", "IMAGE", "Count instances and bytes per class and per format (--top N, --sort count|bytes)", cli_census },
+  { "map", "IMAGE", "Show what each segment's byte ranges hold, and free-space fragmentation (--png FILE)", cli_map },
+  { "inspect", "IMAGE [PATH]", "Print one object by path (special.3.value, Foo>>bar, ...)", cli_inspect },
+  { "stack", "IMAGE", "Print every process with its stack (like printAllStacks)", cli_stack },
+  { "edit", "IMAGE --set P=V -o OUT", "Set slots (nil, numbers, $c, 'str', #sym, a path) and write a new image", cli_edit },
+  { "run", "IMAGE", "Run the image headless (--seconds N, --bytecodes N, --until-quit) and report how far it got", cli_run },
 };
 
 static const CliCommand *current;

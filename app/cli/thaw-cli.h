@@ -33,5 +33,16 @@ StVM *cli_load (const char *path, StReadFlags flags);
 void cli_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
 int cli_info (int argc, char **argv);
+int cli_disasm (int argc, char **argv);
+int cli_source (int argc, char **argv);
+int cli_convert (int argc, char **argv);
+int cli_digest (int argc, char **argv);
+int cli_check (int argc, char **argv);
+int cli_census (int argc, char **argv);
+int cli_map (int argc, char **argv);
+int cli_inspect (int argc, char **argv);
+int cli_stack (int argc, char **argv);
+int cli_edit (int argc, char **argv);
+int cli_run (int argc, char **argv);
 
 G_END_DECLS
