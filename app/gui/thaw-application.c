@@ -110,8 +110,16 @@ thaw_application_startup (GApplication *app)
     { "app.quit", { "<Control>q", NULL } },
     { "app.new-window", { "<Control>n", NULL } },
     { "win.open", { "<Control>o", NULL } },
+    { "win.save-as", { "<Control><Shift>s", NULL } },
+    { "win.undo", { "<Control>z", NULL } },
     { "win.cancel-load", { "Escape", NULL } },
     { "window.close", { "<Control>w", NULL } },
+    { "win.show-panel::overview", { "<Alt>1", NULL } },
+    { "win.show-panel::heap", { "<Alt>2", NULL } },
+    { "win.show-panel::census", { "<Alt>3", NULL } },
+    { "win.show-panel::integrity", { "<Alt>4", NULL } },
+    { "win.show-panel::processes", { "<Alt>5", NULL } },
+    { "win.show-panel::inspector", { "<Alt>6", NULL } },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);

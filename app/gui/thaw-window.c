@@ -2,8 +2,20 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "heap-check.h"
 #include "image-read.h"
+#include "census.h"
+#include "edit.h"
+#include "image-write.h"
+#include "printer.h"
+#include "heap-map.h"
+#include "thaw-census-panel.h"
+#include "thaw-heap-panel.h"
+#include "thaw-inspector.h"
+#include "thaw-processes-panel.h"
+#include "thaw-integrity-panel.h"
 #include "thaw-settings.h"
 #include "thaw-window.h"
 
@@ -12,7 +24,13 @@ struct _ThawWindow
   AdwApplicationWindow parent_instance;
 
   /* template */
-  AdwWindowTitle  *window_title;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewStack    *view_stack;
+  ThawIntegrityPanel *integrity_panel;
+  ThawInspector   *inspector;
+  ThawHeapPanel   *heap_panel;
+  ThawCensusPanel *census_panel;
+  ThawProcessesPanel *processes_panel;
   GtkStack        *stack;
   GtkLabel        *recent_label;
   GtkListBox      *recent_list;
@@ -20,12 +38,21 @@ struct _ThawWindow
   GtkLabel        *loading_label;
   GtkBox          *image_box;
   AdwStatusPage   *error_page;
+  AdwToastOverlay *toast_overlay;
+  GtkWidget       *undo_button;
+  GtkWidget       *edits_button;
+  GtkListBox      *edits_list;
 
   /* borrowed */
   GSettings       *settings;
 
   /* owned */
   StVM            *vm;
+  StVM            *checking_vm;   /* the heap a check thread reads; freed late if replaced */
+  StEditLog       *edits;
+  StPrinter       *printer;
+  gboolean         saving;        /* a save thread reads the heap */
+  GHashTable      *shown;         /* Overview values by key, for win.export-state */
   GFile           *file;
   GCancellable    *load_cancellable;
   guint            load_serial;
@@ -34,6 +61,10 @@ struct _ThawWindow
 G_DEFINE_FINAL_TYPE (ThawWindow, thaw_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void set_action_enabled (ThawWindow *self, const char *name, gboolean enabled);
+static void set_vm (ThawWindow *self, StVM *vm);
+static void update_edits (ThawWindow *self);
+static void remember_recent (GFile *file);
+static void start_check (ThawWindow *self);
 
 gboolean
 thaw_window_is_empty (ThawWindow *self)
@@ -75,15 +106,19 @@ group_new (const char *title, const char *description)
 }
 
 static void
-add_row (GtkWidget *group, const char *title, const char *tooltip, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+add_row (ThawWindow *self, GtkWidget *group, const char *key, const char *title, const char *tooltip,
+         const char *fmt, ...) G_GNUC_PRINTF (6, 7);
 
+/* A row of the Overview; `key` names the value for win.export-state. */
 static void
-add_row (GtkWidget *group, const char *title, const char *tooltip, const char *fmt, ...)
+add_row (ThawWindow *self, GtkWidget *group, const char *key, const char *title, const char *tooltip,
+         const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
   g_autofree char *value = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  g_hash_table_replace (self->shown, g_strdup (key), g_strdup (value));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), field_row (title, value, tooltip));
 }
 
@@ -101,45 +136,46 @@ show_image (ThawWindow *self)
   const StImageHeader *h = &self->vm->header;
   const StPersonality *p = &self->vm->personality;
   clear_box (self->image_box);
+  g_hash_table_remove_all (self->shown);
 
   GtkWidget *g = group_new (_("Header"), _("The fields at the start of the image file, as saved by the virtual machine."));
-  add_row (g, _("Image format"), _("The format number: which object layout, word size and features the image uses."),
+  add_row (self, g, "image_format", _("Image format"), _("The format number: which object layout, word size and features the image uses."),
            "%u (%s)", h->image_format, st_image_format_describe (h->image_format));
-  add_row (g, _("Header size"), _("Bytes of header before the first object."), "%u", h->header_size);
-  add_row (g, _("Data size"), _("Bytes of objects (all segments) that follow the header."), "%" G_GUINT64_FORMAT, h->data_size);
-  add_row (g, _("Old base address"), _("Where the first object (nil) was in memory when the image was saved."),
+  add_row (self, g, "header_size", _("Header size"), _("Bytes of header before the first object."), "%u", h->header_size);
+  add_row (self, g, "data_size", _("Data size"), _("Bytes of objects (all segments) that follow the header."), "%" G_GUINT64_FORMAT, h->data_size);
+  add_row (self, g, "old_base_address", _("Old base address"), _("Where the first object (nil) was in memory when the image was saved."),
            "0x%" G_GINT64_MODIFIER "x", h->old_base_addr);
-  add_row (g, _("Special objects"), _("Address of the special objects array, the root of everything the virtual machine knows by index."),
+  add_row (self, g, "special_objects_oop", _("Special objects"), _("Address of the special objects array, the root of everything the virtual machine knows by index."),
            "0x%" G_GINT64_MODIFIER "x", h->special_objects_oop);
-  add_row (g, _("Last hash"), _("The seed of the identity-hash generator when the image was saved."),
+  add_row (self, g, "last_hash", _("Last hash"), _("The seed of the identity-hash generator when the image was saved."),
            "0x%" G_GINT64_MODIFIER "x", h->last_hash);
-  add_row (g, _("Saved window size"), _("Width and height of the display window when the image was saved."),
+  add_row (self, g, "saved_window_extent", _("Saved window size"), _("Width and height of the display window when the image was saved."),
            "%u × %u", (guint) ((h->saved_window_size >> 16) & 0xFFFF), (guint) (h->saved_window_size & 0xFFFF));
-  add_row (g, _("Header flags"), _("Bits recording how the image wants to run: float word order, preemption, finalization, wheel events…"),
+  add_row (self, g, "header_flags", _("Header flags"), _("Bits recording how the image wants to run: float word order, preemption, finalization, wheel events…"),
            "0x%" G_GINT64_MODIFIER "x", h->header_flags);
-  add_row (g, _("Extra VM memory"), _("Bytes the image asks the virtual machine to reserve beyond its objects."), "%u", h->extra_vm_memory);
+  add_row (self, g, "extra_vm_memory", _("Extra VM memory"), _("Bytes the image asks the virtual machine to reserve beyond its objects."), "%u", h->extra_vm_memory);
   if (p->family == ST_FAMILY_SPUR)
     {
-      add_row (g, _("Stack pages"), _("How many stack pages the image asks a stack virtual machine for."), "%u", h->num_stack_pages);
-      add_row (g, _("Code size"), _("KiB of machine code zone the image asks a JIT virtual machine for."), "%u", h->cog_code_size);
-      add_row (g, _("Eden bytes"), _("The size of new space the image asks for."), "%u", h->eden_bytes);
-      add_row (g, _("External semaphores"), _("The maximum size of the external semaphore table."), "%u", h->max_ext_sem_tab_size);
-      add_row (g, _("Image version"), _("Pharo records its image version here; Squeak leaves it zero."), "%u", h->image_version);
-      add_row (g, _("First segment size"), _("Bytes in the first old-space segment, its bridge included."), "%" G_GUINT64_FORMAT, h->first_seg_size);
-      add_row (g, _("Free old space"), _("Free bytes in old space when the image was saved."), "%" G_GUINT64_FORMAT, h->free_old_space);
+      add_row (self, g, "num_stack_pages", _("Stack pages"), _("How many stack pages the image asks a stack virtual machine for."), "%u", h->num_stack_pages);
+      add_row (self, g, "cog_code_size_kib", _("Code size"), _("KiB of machine code zone the image asks a JIT virtual machine for."), "%u", h->cog_code_size);
+      add_row (self, g, "eden_bytes", _("Eden bytes"), _("The size of new space the image asks for."), "%u", h->eden_bytes);
+      add_row (self, g, "max_ext_sem_tab_size", _("External semaphores"), _("The maximum size of the external semaphore table."), "%u", h->max_ext_sem_tab_size);
+      add_row (self, g, "image_version", _("Image version"), _("Pharo records its image version here; Squeak leaves it zero."), "%u", h->image_version);
+      add_row (self, g, "first_segment_size", _("First segment size"), _("Bytes in the first old-space segment, its bridge included."), "%" G_GUINT64_FORMAT, h->first_seg_size);
+      add_row (self, g, "free_old_space", _("Free old space"), _("Free bytes in old space when the image was saved."), "%" G_GUINT64_FORMAT, h->free_old_space);
     }
   gtk_box_append (self->image_box, g);
 
   g = group_new (_("Personality"), _("What the image's own code expects of the machine that runs it."));
-  add_row (g, _("Object memory"), _("V3 is the memory layout before 2014; Spur is the current one."),
+  add_row (self, g, "family", _("Object memory"), _("V3 is the memory layout before 2014; Spur is the current one."),
            "%s", p->family == ST_FAMILY_SPUR ? "Spur" : "V3");
-  add_row (g, _("Word size"), _("The word size the image was saved with."), _("%u bits"), p->word_bytes * 8);
-  add_row (g, _("Byte order"), NULL, "%s", p->big_endian ? _("big-endian") : _("little-endian"));
-  add_row (g, _("Blocks"), _("Images from before 2008 use BlockContexts; later ones use BlockClosures."),
+  add_row (self, g, "word_bits", _("Word size"), _("The word size the image was saved with."), _("%u bits"), p->word_bytes * 8);
+  add_row (self, g, "byte_order", _("Byte order"), NULL, "%s", p->big_endian ? _("big-endian") : _("little-endian"));
+  add_row (self, g, "blocks", _("Blocks"), _("Images from before 2008 use BlockContexts; later ones use BlockClosures."),
            "%s", p->closures ? _("closures") : _("BlockContexts"));
-  add_row (g, _("Bytecode sets"), _("Whether methods may use the SistaV1 bytecode set."),
+  add_row (self, g, "bytecode_sets", _("Bytecode sets"), _("Whether methods may use the SistaV1 bytecode set."),
            "%s", p->sista ? _("V3PlusClosures and SistaV1") : _("one"));
-  add_row (g, _("Folder format"), _("Whether the image is a Pharo folder of segment files."), "%s", p->folder ? _("yes") : _("no"));
+  add_row (self, g, "folder_format", _("Folder format"), _("Whether the image is a Pharo folder of segment files."), "%s", p->folder ? _("yes") : _("no"));
   gtk_box_append (self->image_box, g);
 
   g = group_new (_("Segments"), _("Old space is a list of segments joined by bridges."));
@@ -150,18 +186,36 @@ show_image (ThawWindow *self)
       g_autofree char *start = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", s->start);
       g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT, s->bytes);
       /* TRANSLATORS: a segment's start address and its size */
-      add_row (g, title, NULL, _("%s, %s bytes"), start, size);
+      g_autofree char *key = g_strdup_printf ("segment_%u", i);
+      add_row (self, g, key, title, NULL, _("%s, %s bytes"), start, size);
     }
   gtk_box_append (self->image_box, g);
 
+  if (self->vm->defects->len > 0)
+    {
+      g = group_new (_("Damage Met While Reading"),
+                     _("The image is damaged. Thaw kept what it could read; these are the places it could not."));
+      for (guint i = 0; i < self->vm->defects->len; i++)
+        {
+          const StDefect *d = g_ptr_array_index (self->vm->defects, i);
+          g_autofree char *where = d->file_offset == G_MAXUINT64 ? g_strdup (_("unknown offset"))
+                                   : g_strdup_printf ("%" G_GUINT64_FORMAT, d->file_offset);
+          g_autofree char *title = g_strdup_printf (_("At file offset %s"), where);
+          adw_preferences_group_add (ADW_PREFERENCES_GROUP (g),
+                                     field_row (d->file_offset == G_MAXUINT64 ? where : title, "", d->message));
+        }
+      gtk_box_append (self->image_box, g);
+    }
+
   g = group_new (_("Companion Files"), _("Source code lives beside the image in the changes and sources files."));
-  add_row (g, _("Changes file"), NULL, "%s", self->vm->changes_path ? self->vm->changes_path : _("not found"));
-  add_row (g, _("Sources file"), NULL, "%s", self->vm->sources_path ? self->vm->sources_path : _("not found"));
+  add_row (self, g, "changes_file", _("Changes file"), NULL, "%s", self->vm->changes_path ? self->vm->changes_path : _("not found"));
+  add_row (self, g, "sources_file", _("Sources file"), NULL, "%s", self->vm->sources_path ? self->vm->sources_path : _("not found"));
   gtk_box_append (self->image_box, g);
 
   g_autofree char *name = g_file_get_basename (self->file);
-  adw_window_title_set_title (self->window_title, name);
-  adw_window_title_set_subtitle (self->window_title, st_image_format_describe (h->image_format));
+  adw_view_switcher_title_set_title (self->switcher_title, name);
+  adw_view_switcher_title_set_subtitle (self->switcher_title, st_image_format_describe (h->image_format));
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, TRUE);
   gtk_window_set_title (GTK_WINDOW (self), name);
   gtk_stack_set_visible_child_name (self->stack, "image");
 }
@@ -173,9 +227,209 @@ show_error (ThawWindow *self, GFile *file, const GError *error)
   g_autofree char *title = g_strdup_printf (_("“%s” Cannot Be Opened"), name);
   adw_status_page_set_title (self->error_page, title);
   adw_status_page_set_description (self->error_page, error->message);
-  adw_window_title_set_title (self->window_title, _("Thaw"));
-  adw_window_title_set_subtitle (self->window_title, NULL);
+  adw_view_switcher_title_set_title (self->switcher_title, _("Thaw"));
+  adw_view_switcher_title_set_subtitle (self->switcher_title, NULL);
+  adw_view_switcher_title_set_view_switcher_enabled (self->switcher_title, FALSE);
   gtk_stack_set_visible_child_name (self->stack, "error");
+}
+
+/* ---- the integrity check, off the main thread ---- */
+
+static void start_check (ThawWindow *self);
+
+typedef struct {
+  StCheckReport *report;
+  StHeapMap     *map;
+  StCensus      *census;
+} Analysis;
+
+static void
+analysis_free (gpointer p)
+{
+  Analysis *a = p;
+  g_clear_pointer (&a->report, st_check_report_free);
+  g_clear_pointer (&a->map, st_heap_map_free);
+  g_clear_pointer (&a->census, st_census_free);
+  g_free (a);
+}
+
+static void
+check_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  /* The window does not change the heap while this runs: the map and the
+   * census come first (the panels show them soonest), then the check. */
+  Analysis *a = g_new0 (Analysis, 1);
+  a->map = st_heap_map_build (task_data);
+  a->census = st_census_take (task_data, ST_CENSUS_SORT_COUNT);
+  a->report = st_heap_check (task_data, NULL);
+  g_task_return_pointer (task, a, analysis_free);
+}
+
+static void
+check_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (source);
+  StVM *checked = g_task_get_task_data (G_TASK (result));
+  Analysis *a = g_task_propagate_pointer (G_TASK (result), NULL);
+  self->checking_vm = NULL;
+  if (checked != self->vm)
+    {
+      /* The window moved on to another image while this one was checked. */
+      st_vm_free (checked);
+      if (a != NULL)
+        analysis_free (a);
+      if (self->vm != NULL)
+        start_check (self);
+      return;
+    }
+  if (a == NULL)
+    return;
+  thaw_heap_panel_set_model (self->heap_panel, self->vm, g_steal_pointer (&a->map));
+  thaw_census_panel_set_model (self->census_panel, self->vm, g_steal_pointer (&a->census));
+  thaw_integrity_panel_set_report (self->integrity_panel, g_steal_pointer (&a->report));
+  analysis_free (a);
+  AdwViewStackPage *page = adw_view_stack_get_page (self->view_stack, GTK_WIDGET (self->integrity_panel));
+  guint64 n = thaw_integrity_panel_get_n_findings (self->integrity_panel);
+  adw_view_stack_page_set_needs_attention (page, n > 0);
+  adw_view_stack_page_set_badge_number (page, (guint) MIN (n, G_MAXUINT));
+}
+
+static void
+start_check (ThawWindow *self)
+{
+  if (self->checking_vm != NULL)
+    return;   /* one check at a time; the running one finishes first */
+  thaw_integrity_panel_set_checking (self->integrity_panel);
+  self->checking_vm = self->vm;
+  g_autoptr (GTask) task = g_task_new (self, NULL, check_done, NULL);
+  g_task_set_task_data (task, self->vm, NULL);
+  g_task_run_in_thread (task, check_thread);
+}
+
+/* Replace the heap the window shows (NULL to drop it). */
+static void
+set_vm (ThawWindow *self, StVM *vm)
+{
+  thaw_inspector_set_vm (self->inspector, NULL);
+  thaw_processes_panel_set_vm (self->processes_panel, NULL);
+  thaw_heap_panel_set_model (self->heap_panel, NULL, NULL);
+  thaw_census_panel_set_model (self->census_panel, NULL, NULL);
+  g_clear_pointer (&self->edits, st_edit_log_free);
+  g_clear_pointer (&self->printer, st_printer_free);
+  if (self->vm != self->checking_vm)
+    st_vm_free (self->vm);
+  self->vm = vm;
+  if (vm == NULL)
+    return;
+  self->edits = st_edit_log_new (vm);
+  self->printer = st_printer_new (vm);
+  thaw_inspector_set_vm (self->inspector, vm);
+  thaw_processes_panel_set_vm (self->processes_panel, vm);
+}
+
+static void
+toast (ThawWindow *self, const char *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+/* The title shows the image's name, marked while it has unsaved edits. */
+static void
+update_title (ThawWindow *self)
+{
+  if (self->file == NULL)
+    return;
+  g_autofree char *name = g_file_get_basename (self->file);
+  guint n = self->edits ? st_edit_log_count (self->edits) : 0;
+  g_autofree char *title = n > 0 ? g_strdup_printf ("• %s", name) : g_strdup (name);
+  adw_view_switcher_title_set_title (self->switcher_title, title);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+static void
+update_edits (ThawWindow *self)
+{
+  GtkWidget *c;
+  while ((c = gtk_widget_get_first_child (GTK_WIDGET (self->edits_list))) != NULL)
+    gtk_list_box_remove (self->edits_list, c);
+  guint n = self->edits ? st_edit_log_count (self->edits) : 0;
+  for (guint i = n; i-- > 0;)
+    {
+      const StEdit *e = st_edit_log_get (self->edits, i);
+      GtkWidget *row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), e->description);
+      if (e->note != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), e->note);
+      gtk_list_box_append (self->edits_list, row);
+    }
+  g_autofree char *label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u edit", "%u edits", n), n);
+  gtk_menu_button_set_label (GTK_MENU_BUTTON (self->edits_button), label);
+  gtk_widget_set_visible (self->edits_button, n > 0);
+  gtk_widget_set_visible (self->undo_button, n > 0);
+  GAction *undo = g_action_map_lookup_action (G_ACTION_MAP (self), "undo");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (undo), n > 0);
+  update_title (self);
+}
+
+/* The heap changed: every panel shows it anew. */
+static void
+heap_changed (ThawWindow *self)
+{
+  thaw_inspector_refresh (self->inspector);
+  thaw_processes_panel_set_vm (self->processes_panel, self->vm);
+  update_edits (self);
+  start_check (self);
+}
+
+static gboolean
+heap_busy (ThawWindow *self)
+{
+  if (self->checking_vm != NULL || self->saving)
+    {
+      toast (self, _("The image is being checked or saved; try again in a moment."));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* Apply "PATH=VALUE"; TRUE when the heap changed. */
+static gboolean
+apply_edit (ThawWindow *self, const char *path, const char *value)
+{
+  if (self->vm == NULL || heap_busy (self))
+    return FALSE;
+  g_autofree char *assignment = g_strdup_printf ("%s=%s", path, value);
+  g_autoptr (GError) error = NULL;
+  if (!st_edit_apply (self->vm, self->edits, self->printer, assignment, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The edit was not made: %s"), error->message);
+      toast (self, text);
+      return FALSE;
+    }
+  heap_changed (self);
+  return TRUE;
+}
+
+static void
+on_edit_requested (ThawInspector *inspector, const char *path, const char *value, ThawWindow *self)
+{
+  apply_edit (self, path, value);
+}
+
+/* An object was activated in a panel: show it in the inspector. */
+static void
+show_object (ThawWindow *self, guint64 address)
+{
+  thaw_inspector_show_address (self->inspector, address);
+  adw_view_stack_set_visible_child_name (self->view_stack, "inspector");
+}
+
+/* A finding was activated: mark it on the heap map and inspect it. */
+static void
+show_finding (ThawWindow *self, guint64 address)
+{
+  thaw_heap_panel_mark (self->heap_panel, address);
+  show_object (self, address);
 }
 
 /* ---- recent images ---- */
@@ -323,7 +577,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   LoadJob *job = task_data;
   ProgressCtx ctx = { task, job, 0 };
   GError *error = NULL;
-  StVM *vm = st_image_read_full (job->path, ST_READ_STRICT, on_read_progress, &ctx, &error);
+  StVM *vm = st_image_read_full (job->path, ST_READ_SALVAGE, on_read_progress, &ctx, &error);
   if (g_task_had_error (task))
     {
       /* cancelled: already returned */
@@ -362,11 +616,12 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       show_error (self, file, error);
       return;
     }
-  st_vm_free (self->vm);
-  self->vm = vm;
+  set_vm (self, vm);
   g_set_object (&self->file, file);
   remember_recent (file);
   show_image (self);
+  update_edits (self);
+  start_check (self);
 }
 
 void
@@ -493,6 +748,17 @@ static void
 thaw_window_dispose (GObject *object)
 {
   ThawWindow *self = THAW_WINDOW (object);
+  if (self->inspector != NULL)
+    thaw_inspector_set_vm (self->inspector, NULL);
+  g_clear_pointer (&self->edits, st_edit_log_free);
+  g_clear_pointer (&self->printer, st_printer_free);
+  g_clear_pointer (&self->shown, g_hash_table_unref);
+  if (self->heap_panel != NULL)
+    thaw_heap_panel_set_model (self->heap_panel, NULL, NULL);
+  if (self->processes_panel != NULL)
+    thaw_processes_panel_set_vm (self->processes_panel, NULL);
+  if (self->census_panel != NULL)
+    thaw_census_panel_set_model (self->census_panel, NULL, NULL);
   if (self->load_cancellable != NULL)
     g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
@@ -520,8 +786,19 @@ thaw_window_class_init (ThawWindowClass *klass)
   object_class->finalize = thaw_window_finalize;
   window_class->close_request = thaw_window_close_request;
 
+  g_type_ensure (THAW_TYPE_INTEGRITY_PANEL);
+  g_type_ensure (THAW_TYPE_INSPECTOR);
+  g_type_ensure (THAW_TYPE_HEAP_PANEL);
+  g_type_ensure (THAW_TYPE_CENSUS_PANEL);
+  g_type_ensure (THAW_TYPE_PROCESSES_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/dev/thaw/Thaw/ui/thaw-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, ThawWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, switcher_title);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, integrity_panel);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, inspector);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, heap_panel);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, census_panel);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, processes_panel);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, recent_label);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, recent_list);
@@ -529,6 +806,228 @@ thaw_window_class_init (ThawWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, image_box);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, undo_button);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, edits_button);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, edits_list);
+}
+
+static void
+action_show_panel (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  const char *name = g_variant_get_string (param, NULL);
+  if (self->vm != NULL && adw_view_stack_get_child_by_name (self->view_stack, name) != NULL)
+    adw_view_stack_set_visible_child_name (self->view_stack, name);
+}
+
+static void
+action_inspect (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (self->vm == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (thaw_inspector_show_path (self->inspector, g_variant_get_string (param, NULL), &error))
+    adw_view_stack_set_visible_child_name (self->view_stack, "inspector");
+  else
+    g_message ("inspect: %s", error->message);
+}
+
+static void
+action_undo (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (self->vm == NULL || self->edits == NULL || heap_busy (self))
+    return;
+  g_autoptr (GError) error = NULL;
+  if (!st_edit_undo (self->vm, self->edits, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+  heap_changed (self);
+}
+
+static void
+action_edit (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  const char *text = g_variant_get_string (param, NULL);
+  const char *eq = strchr (text, '=');
+  if (eq == NULL)
+    {
+      toast (self, _("An edit is written PATH=VALUE."));
+      return;
+    }
+  g_autofree char *path = g_strndup (text, eq - text);
+  apply_edit (self, g_strstrip (path), eq + 1);
+}
+
+/* ---- saving ---- */
+
+typedef struct {
+  char        *path;
+  StImageKind  kind;
+  StWriteFlags flags;
+} SaveJob;
+
+static void
+save_job_free (gpointer p)
+{
+  SaveJob *job = p;
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ThawWindow *self = source;
+  SaveJob *job = task_data;
+  GError *error = NULL;
+  if (!st_image_write (self->vm, job->path, job->kind, job->flags, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The changes file goes beside the new image, so its sources stay readable. */
+  if (self->vm->changes_path != NULL && !st_image_copy_changes (self->vm, job->path, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+save_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (source);
+  SaveJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  self->saving = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The image was not saved: %s"), error->message);
+      toast (self, text);
+      return;
+    }
+  g_autofree char *name = g_path_get_basename (job->path);
+  g_autofree char *text = g_strdup_printf (_("Saved as “%s”"), name);
+  toast (self, text);
+  /* The window now shows the saved copy; its edits are in that file. */
+  g_clear_object (&self->file);
+  self->file = g_file_new_for_path (job->path);
+  g_free (self->vm->image_path);
+  self->vm->image_path = g_strdup (job->path);
+  g_clear_pointer (&self->edits, st_edit_log_free);
+  self->edits = st_edit_log_new (self->vm);
+  update_edits (self);
+  remember_recent (self->file);
+}
+
+static void
+save_to (ThawWindow *self, const char *path, StImageKind kind, StWriteFlags flags)
+{
+  if (self->vm == NULL || heap_busy (self))
+    return;
+  self->saving = TRUE;
+  SaveJob *job = g_new0 (SaveJob, 1);
+  job->path = g_strdup (path);
+  job->kind = kind;
+  job->flags = flags;
+  g_autoptr (GTask) task = g_task_new (self, NULL, save_done, NULL);
+  g_task_set_task_data (task, job, save_job_free);
+  g_task_run_in_thread (task, save_thread);
+}
+
+static void
+action_save_to (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  /* For scripts and tests: save in the image's own format, never over a file. */
+  save_to (THAW_WINDOW (user_data), g_variant_get_string (param, NULL), ST_IMAGE_KIND_SAME, ST_WRITE_DEFAULT);
+}
+
+static void
+save_response (GtkNativeDialog *dialog, int response, ThawWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      const char *format = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "format");
+      StImageKind kind = ST_IMAGE_KIND_SAME;
+      if (format != NULL)
+        st_image_kind_from_string (format, &kind);
+      if (path != NULL)
+        {
+          /* The chooser asked before replacing a file; keep the old one as .bak. */
+          StWriteFlags flags = g_file_test (path, G_FILE_TEST_EXISTS) ? ST_WRITE_FORCE | ST_WRITE_BACKUP : ST_WRITE_DEFAULT;
+          save_to (self, path, kind, flags);
+        }
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_save_as (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (self->vm == NULL)
+    return;
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (_("Save a Copy of the Image"), GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE,
+                                                              _("_Save"), _("_Cancel"));
+  static const char *ids[] = { "same", "spur64", "spur32", "folder", NULL };
+  const char *labels[] = { _("The image’s own format"), _("Spur 64-bit"), _("Spur 32-bit"),
+                           _("Pharo folder format"), NULL };
+  gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (dialog), "format", _("Format"), ids, labels);
+  gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (dialog), "format", "same");
+  if (self->file != NULL)
+    {
+      g_autoptr (GFile) dir = g_file_get_parent (self->file);
+      g_autofree char *base = g_file_get_basename (self->file);
+      char *dot = strrchr (base, '.');
+      if (dot != NULL)
+        *dot = '\0';
+      g_autofree char *name = g_strdup_printf ("%s-repaired.image", base);
+      if (dir != NULL)
+        gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
+    }
+  g_signal_connect (dialog, "response", G_CALLBACK (save_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* Write what the panels show to a key file, so tests (and bug reports) can
+ * compare the window with thaw-cli. */
+static void
+action_export_state (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_key_file_set_string (kf, "window", "title", gtk_window_get_title (GTK_WINDOW (self)) ?: "");
+  g_key_file_set_string (kf, "window", "page", gtk_stack_get_visible_child_name (self->stack) ?: "");
+  g_key_file_set_string (kf, "window", "panel", adw_view_stack_get_visible_child_name (self->view_stack) ?: "");
+  g_key_file_set_boolean (kf, "window", "analysed", self->vm != NULL && self->checking_vm == NULL);
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, self->shown);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    g_key_file_set_string (kf, "overview", k, v);
+  if (self->vm != NULL)
+    {
+      g_key_file_set_uint64 (kf, "census", "total_objects", thaw_census_panel_get_total_objects (self->census_panel));
+      g_key_file_set_uint64 (kf, "integrity", "findings", thaw_integrity_panel_get_n_findings (self->integrity_panel));
+      g_key_file_set_integer (kf, "processes", "count", (int) thaw_processes_panel_get_n_processes (self->processes_panel));
+      g_key_file_set_string (kf, "inspector", "print", thaw_inspector_get_print (self->inspector) ?: "");
+      g_key_file_set_integer (kf, "edits", "count", self->edits ? (int) st_edit_log_count (self->edits) : 0);
+      g_key_file_set_integer (kf, "reader", "defects", (int) self->vm->defects->len);
+    }
+  g_autoptr (GError) error = NULL;
+  if (!g_key_file_save_to_file (kf, g_variant_get_string (param, NULL), &error))
+    g_warning ("export-state: %s", error->message);
 }
 
 /* Window actions live in the window's action map, so GtkApplication also
@@ -536,6 +1035,13 @@ thaw_window_class_init (ThawWindowClass *klass)
 static const GActionEntry win_actions[] = {
   { "open", action_open },
   { "cancel-load", action_cancel_load },
+  { "show-panel", action_show_panel, "s" },
+  { "inspect", action_inspect, "s" },
+  { "undo", action_undo },
+  { "edit", action_edit, "s" },
+  { "save-as", action_save_as },
+  { "save-to", action_save_to, "s" },
+  { "export-state", action_export_state, "s" },
 };
 
 static void
@@ -549,7 +1055,13 @@ static void
 thaw_window_init (ThawWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_signal_connect_swapped (self->integrity_panel, "finding-activated", G_CALLBACK (show_finding), self);
+  g_signal_connect_swapped (self->heap_panel, "object-activated", G_CALLBACK (show_object), self);
+  g_signal_connect (self->inspector, "edit-requested", G_CALLBACK (on_edit_requested), self);
+  g_signal_connect_swapped (self->census_panel, "object-activated", G_CALLBACK (show_object), self);
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
+  set_action_enabled (self, "undo", FALSE);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_row_activated), self);
   set_action_enabled (self, "cancel-load", FALSE);
 

@@ -27,7 +27,7 @@ done
 
 # A fresh template from the sources, merged into every translation.
 ( cd "$top" && xgettext --from-code=UTF-8 --add-comments=TRANSLATORS --keyword=_ --keyword=N_ \
-    --keyword=C_:1c,2 --keyword=NC_:1c,2 -f "$po/POTFILES.in" -o "$tmp/thaw.pot" )
+    --keyword=C_:1c,2 --keyword=NC_:1c,2 --keyword=g_dngettext:2,3 -f "$po/POTFILES.in" -o "$tmp/thaw.pot" )
 for lang in $(grep -v '^#' "$po/LINGUAS"); do
   msgmerge --quiet --no-fuzzy-matching -o "$tmp/$lang.po" "$po/$lang.po" "$tmp/thaw.pot"
   msgfmt --check -o /dev/null "$tmp/$lang.po" || { echo "$lang.po does not compile"; fail=1; }

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The Processes panel: every process of the image with its stack; the
+ * selected frame's method as source (or decompiled source) beside its
+ * disassembly, the current pc highlighted, and the frame's receiver,
+ * arguments, temporaries and stack. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "decompile.h"
+#include "disasm.h"
+#include "mirror.h"
+#include "printer.h"
+#include "process.h"
+#include "source.h"
+#include "thaw-processes-panel.h"
+
+#define MAX_FRAMES 500
+
+struct _ThawProcessesPanel
+{
+  GtkBox parent_instance;
+
+  /* owned widgets */
+  GtkWidget *process_list;    /* GtkListBox */
+  GtkWidget *frame_list;      /* GtkListBox */
+  GtkWidget *source_label;
+  GtkWidget *source_view;
+  GtkWidget *disasm_view;
+  GtkWidget *vars_list;       /* GtkListBox */
+  GtkWidget *problem_label;
+
+  /* borrowed */
+  StVM *vm;
+
+  /* owned */
+  StPrinter *printer;
+  GPtrArray *processes;       /* StProcessInfo * */
+  guint      current_process;
+};
+
+G_DEFINE_FINAL_TYPE (ThawProcessesPanel, thaw_processes_panel, GTK_TYPE_BOX)
+
+static void
+clear_list (GtkWidget *list)
+{
+  GtkWidget *c;
+  while ((c = gtk_widget_get_first_child (list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (list), c);
+}
+
+static GtkWidget *
+text_row (const char *title, const char *subtitle, gboolean mono)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_margin_top (box, 4);
+  gtk_widget_set_margin_bottom (box, 4);
+  gtk_widget_set_margin_start (box, 8);
+  gtk_widget_set_margin_end (box, 8);
+  GtkWidget *t = gtk_label_new (title);
+  gtk_label_set_xalign (GTK_LABEL (t), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (t), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_tooltip_text (t, title);
+  if (mono)
+    gtk_widget_add_css_class (t, "field-value");
+  gtk_box_append (GTK_BOX (box), t);
+  if (subtitle != NULL)
+    {
+      GtkWidget *s = gtk_label_new (subtitle);
+      gtk_label_set_xalign (GTK_LABEL (s), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (s), PANGO_ELLIPSIZE_END);
+      gtk_widget_add_css_class (s, "dim-label");
+      gtk_widget_add_css_class (s, "caption");
+      gtk_box_append (GTK_BOX (box), s);
+    }
+  return box;
+}
+
+static void
+set_text (GtkWidget *view, const char *text)
+{
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text ? text : "", -1);
+}
+
+/* Highlight one line (0-based) of a text view and scroll to it. */
+static void
+highlight_line (GtkWidget *view, int line)
+{
+  GtkTextBuffer *buf = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+  GtkTextIter a, b;
+  gtk_text_buffer_get_bounds (buf, &a, &b);
+  gtk_text_buffer_remove_tag_by_name (buf, "current", &a, &b);
+  if (line < 0)
+    return;
+  gtk_text_buffer_get_iter_at_line (buf, &a, line);
+  b = a;
+  gtk_text_iter_forward_to_line_end (&b);
+  gtk_text_buffer_apply_tag_by_name (buf, "current", &a, &b);
+  GtkTextMark *mark = gtk_text_buffer_create_mark (buf, NULL, &a, TRUE);
+  gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (view), mark, 0.1, FALSE, 0, 0.3);
+  gtk_text_buffer_delete_mark (buf, mark);
+}
+
+static void
+show_frame (ThawProcessesPanel *self, const StFrame *frame, gboolean innermost)
+{
+  clear_list (self->vars_list);
+  set_text (self->source_view, "");
+  set_text (self->disasm_view, "");
+  StOop ctx = frame->address;
+  StOop method = st_printer_context_method (self->printer, ctx);
+  if (method == 0)
+    {
+      gtk_label_set_text (GTK_LABEL (self->source_label), _("This frame has no readable method."));
+      return;
+    }
+  /* Source, or decompiled source when the image has none. */
+  g_autoptr (GError) error = NULL;
+  g_autofree char *origin = NULL;
+  char *source = st_source_of_method (self->printer, method, &origin, &error);
+  if (source != NULL)
+    {
+      g_autofree char *label = g_strdup_printf (_("Source from %s"), origin ? origin : "?");
+      gtk_label_set_text (GTK_LABEL (self->source_label), label);
+    }
+  else
+    {
+      g_clear_error (&error);
+      source = st_decompile_method (self->printer, method, &error);
+      gtk_label_set_text (GTK_LABEL (self->source_label),
+                          source ? _("Decompiled source (no source file has this method)") : _("No source"));
+    }
+  set_text (self->source_view, source ? source : (error ? error->message : ""));
+  g_free (source);
+
+  /* Disassembly with the pc marked. */
+  StOop pc = st_num_slots (self->vm, ctx) > 1 ? st_fetch (self->vm, ctx, 1) : 0;
+  int64_t heap_pc = st_is_smallint (pc) ? st_smallint_value (pc) : 0;
+  g_autoptr (GError) derr = NULL;
+  g_autoptr (StDisasm) d = st_disasm_method (self->printer, method, heap_pc, !innermost, &derr);
+  if (d != NULL)
+    {
+      GString *s = g_string_new (NULL);
+      int current = -1;
+      g_string_append_printf (s, "%s\n", d->title);
+      for (guint i = 0; i < d->literals->len; i++)
+        g_string_append_printf (s, "  literal %u: %s\n", i + 1, (char *) g_ptr_array_index (d->literals, i));
+      int line = 1 + (int) d->literals->len;
+      for (guint i = 0; i < d->lines->len; i++, line++)
+        {
+          const StDisasmLine *l = &g_array_index (d->lines, StDisasmLine, i);
+          if (l->is_current || l->is_pending)
+            current = line;
+          g_string_append_printf (s, "%s%4" G_GUINT64_FORMAT "  %-12s %s %s\n",
+                                  l->is_current ? "→" : (l->is_pending ? "•" : " "),
+                                  l->pc, l->bytes, l->mnemonic, l->operands);
+        }
+      set_text (self->disasm_view, s->str);
+      g_string_free (s, TRUE);
+      highlight_line (self->disasm_view, current);
+    }
+  else
+    set_text (self->disasm_view, derr ? derr->message : "");
+
+  /* Receiver, arguments, temporaries and stack: the context's slots. */
+  g_autoptr (StMirror) m = st_mirror_of (self->vm, NULL, ctx, 256, NULL);
+  if (m != NULL)
+    for (guint i = 0; i < m->slots->len; i++)
+      {
+        const StMirrorSlot *slot = g_ptr_array_index (m->slots, i);
+        g_autofree char *title = g_strdup_printf ("%s = %s", slot->name, slot->print);
+        gtk_list_box_append (GTK_LIST_BOX (self->vars_list), text_row (title, slot->class_name, TRUE));
+      }
+}
+
+static void
+on_frame_selected (GtkListBox *box, GtkListBoxRow *row, ThawProcessesPanel *self)
+{
+  if (row == NULL || self->processes == NULL || self->current_process >= self->processes->len)
+    return;
+  const StProcessInfo *p = g_ptr_array_index (self->processes, self->current_process);
+  int i = gtk_list_box_row_get_index (row);
+  if (i >= 0 && (guint) i < p->frames->len)
+    show_frame (self, g_ptr_array_index (p->frames, i), i == 0);
+}
+
+static void
+show_process (ThawProcessesPanel *self, guint index)
+{
+  clear_list (self->frame_list);
+  self->current_process = index;
+  const StProcessInfo *p = g_ptr_array_index (self->processes, index);
+  for (guint i = 0; i < p->frames->len; i++)
+    {
+      const StFrame *f = g_ptr_array_index (p->frames, i);
+      gtk_list_box_append (GTK_LIST_BOX (self->frame_list), text_row (f->print, f->receiver, TRUE));
+    }
+  if (p->problem != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The stack walk stopped: %s"), p->problem);
+      gtk_label_set_text (GTK_LABEL (self->problem_label), text);
+    }
+  gtk_widget_set_visible (self->problem_label, p->problem != NULL);
+  GtkListBoxRow *first = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->frame_list), 0);
+  if (first != NULL)
+    gtk_list_box_select_row (GTK_LIST_BOX (self->frame_list), first);
+}
+
+static void
+on_process_selected (GtkListBox *box, GtkListBoxRow *row, ThawProcessesPanel *self)
+{
+  if (row == NULL || self->processes == NULL)
+    return;
+  int i = gtk_list_box_row_get_index (row);
+  if (i >= 0 && (guint) i < self->processes->len)
+    show_process (self, i);
+}
+
+void
+thaw_processes_panel_select (ThawProcessesPanel *self, guint process, guint frame)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->process_list), process);
+  if (row == NULL)
+    return;
+  gtk_list_box_select_row (GTK_LIST_BOX (self->process_list), row);
+  GtkListBoxRow *frow = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->frame_list), frame);
+  if (frow != NULL)
+    gtk_list_box_select_row (GTK_LIST_BOX (self->frame_list), frow);
+}
+
+guint
+thaw_processes_panel_get_n_processes (ThawProcessesPanel *self)
+{
+  return self->processes ? self->processes->len : 0;
+}
+
+void
+thaw_processes_panel_set_vm (ThawProcessesPanel *self, StVM *vm)
+{
+  clear_list (self->process_list);
+  clear_list (self->frame_list);
+  clear_list (self->vars_list);
+  set_text (self->source_view, "");
+  set_text (self->disasm_view, "");
+  g_clear_pointer (&self->processes, g_ptr_array_unref);
+  g_clear_pointer (&self->printer, st_printer_free);
+  self->vm = vm;
+  if (vm == NULL)
+    return;
+  self->printer = st_printer_new (vm);
+  g_autoptr (GError) error = NULL;
+  self->processes = st_process_list (vm, MAX_FRAMES, &error);
+  if (self->processes == NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (self->problem_label), error->message);
+      gtk_widget_set_visible (self->problem_label, TRUE);
+      return;
+    }
+  for (guint i = 0; i < self->processes->len; i++)
+    {
+      const StProcessInfo *p = g_ptr_array_index (self->processes, i);
+      g_autofree char *prio = g_strdup_printf ("%" G_GINT64_FORMAT, p->priority);
+      /* TRANSLATORS: a process's state, its priority, where Thaw found it */
+      g_autofree char *sub = g_strdup_printf (_("%s · priority %s · found in %s"), p->state, prio, p->found_in);
+      gtk_list_box_append (GTK_LIST_BOX (self->process_list),
+                           text_row (p->name ? p->name : p->print, sub, FALSE));
+    }
+  if (self->processes->len > 0)
+    thaw_processes_panel_select (self, 0, 0);
+}
+
+static void
+thaw_processes_panel_dispose (GObject *object)
+{
+  ThawProcessesPanel *self = THAW_PROCESSES_PANEL (object);
+  g_clear_pointer (&self->processes, g_ptr_array_unref);
+  g_clear_pointer (&self->printer, st_printer_free);
+  G_OBJECT_CLASS (thaw_processes_panel_parent_class)->dispose (object);
+}
+
+static void
+thaw_processes_panel_class_init (ThawProcessesPanelClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = thaw_processes_panel_dispose;
+}
+
+static GtkWidget *
+scrolled (GtkWidget *child, int min_width)
+{
+  GtkWidget *sw = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (sw), child);
+  gtk_widget_set_size_request (sw, min_width, 80);
+  gtk_widget_set_vexpand (sw, TRUE);
+  gtk_widget_set_hexpand (sw, TRUE);
+  return sw;
+}
+
+static GtkWidget *
+titled (const char *title, GtkWidget *child, GtkWidget **label_out)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *l = gtk_label_new (title);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (l), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (l, "heading");
+  gtk_widget_set_margin_start (l, 6);
+  gtk_widget_set_margin_top (l, 6);
+  gtk_box_append (GTK_BOX (box), l);
+  gtk_box_append (GTK_BOX (box), child);
+  if (label_out)
+    *label_out = l;
+  return box;
+}
+
+static GtkWidget *
+code_view (const char *accessible_name)
+{
+  GtkWidget *v = gtk_text_view_new ();
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (v), FALSE);
+  gtk_text_view_set_monospace (GTK_TEXT_VIEW (v), TRUE);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (v), 6);
+  gtk_text_buffer_create_tag (gtk_text_view_get_buffer (GTK_TEXT_VIEW (v)), "current",
+                              "background", "#f6d32d", "foreground", "#000000", "weight", PANGO_WEIGHT_BOLD, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (v), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible_name, -1);
+  return v;
+}
+
+static void
+thaw_processes_panel_init (ThawProcessesPanel *self)
+{
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
+  self->problem_label = gtk_label_new (NULL);
+  gtk_widget_add_css_class (self->problem_label, "error");
+  gtk_widget_set_visible (self->problem_label, FALSE);
+  gtk_box_append (GTK_BOX (self), self->problem_label);
+
+  self->process_list = gtk_list_box_new ();
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->process_list), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Processes"), -1);
+  g_signal_connect (self->process_list, "row-selected", G_CALLBACK (on_process_selected), self);
+  self->frame_list = gtk_list_box_new ();
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->frame_list), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Stack"), -1);
+  g_signal_connect (self->frame_list, "row-selected", G_CALLBACK (on_frame_selected), self);
+  self->vars_list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->vars_list), GTK_SELECTION_NONE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->vars_list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Receiver, arguments, temporaries and stack"), -1);
+  self->source_view = code_view (_("Source"));
+  self->disasm_view = code_view (_("Bytecodes"));
+
+  GtkWidget *top = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  gtk_paned_set_start_child (GTK_PANED (top), titled (_("Processes"), scrolled (self->process_list, 200), NULL));
+  gtk_paned_set_end_child (GTK_PANED (top), titled (_("Stack"), scrolled (self->frame_list, 300), NULL));
+  gtk_paned_set_position (GTK_PANED (top), 380);
+
+  GtkWidget *code = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  gtk_paned_set_start_child (GTK_PANED (code), titled (_("Source"), scrolled (self->source_view, 250), &self->source_label));
+  GtkWidget *right = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
+  gtk_paned_set_start_child (GTK_PANED (right), titled (_("Bytecodes"), scrolled (self->disasm_view, 250), NULL));
+  gtk_paned_set_end_child (GTK_PANED (right), titled (_("Frame"), scrolled (self->vars_list, 200), NULL));
+  gtk_paned_set_end_child (GTK_PANED (code), right);
+  gtk_paned_set_position (GTK_PANED (code), 420);
+  gtk_paned_set_position (GTK_PANED (right), 380);
+
+  GtkWidget *outer = gtk_paned_new (GTK_ORIENTATION_VERTICAL);
+  gtk_widget_set_vexpand (outer, TRUE);
+  gtk_paned_set_start_child (GTK_PANED (outer), top);
+  gtk_paned_set_end_child (GTK_PANED (outer), code);
+  gtk_paned_set_position (GTK_PANED (outer), 260);
+  gtk_box_append (GTK_BOX (self), outer);
+}
