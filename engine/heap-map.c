@@ -184,7 +184,7 @@ st_heap_map_free (StHeapMap *m)
 }
 
 void
-st_heap_map_cells (const StHeapMap *m, guint seg, uint64_t bpc, guint8 *out, gsize n_cells)
+st_heap_map_cells_range (const StHeapMap *m, guint seg, uint64_t bpc, gsize first_cell, guint8 *out, gsize n_cells)
 {
   memset (out, ST_MAP_N_KINDS, n_cells);
   if (seg >= m->n_segments || bpc < 8 || n_cells == 0)
@@ -192,11 +192,24 @@ st_heap_map_cells (const StHeapMap *m, guint seg, uint64_t bpc, guint8 *out, gsi
   const StHeapMapSegment *ms = &m->segments[seg];
   uint64_t acc[ST_MAP_N_KINDS] = { 0 };
   gsize cell = 0;
-  uint64_t cell_end = bpc;     /* offsets from the segment start */
-  for (guint i = 0; i < ms->n_runs && cell < n_cells; i++)
+  /* Offsets below are from the first cell's start; runs before it are
+   * skipped with a binary search. */
+  uint64_t base = (uint64_t) first_cell * bpc;
+  uint64_t cell_end = bpc;
+  guint lo = 0, hi = ms->n_runs;
+  while (lo < hi)
     {
-      uint64_t from = ms->runs[i].start - ms->start;
-      uint64_t to = from + ms->runs[i].bytes;
+      guint mid = (lo + hi) / 2;
+      if (ms->runs[mid].start - ms->start + ms->runs[mid].bytes <= base)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  for (guint i = lo; i < ms->n_runs && cell < n_cells; i++)
+    {
+      uint64_t run_from = ms->runs[i].start - ms->start;
+      uint64_t from = run_from > base ? run_from - base : 0;
+      uint64_t to = run_from + ms->runs[i].bytes - base;
       StMapKind kind = ms->runs[i].kind;
       while (from < to && cell < n_cells)
         {
@@ -233,4 +246,10 @@ st_heap_map_cells (const StHeapMap *m, guint seg, uint64_t bpc, guint8 *out, gsi
           }
       out[cell] = (guint8) best;
     }
+}
+
+void
+st_heap_map_cells (const StHeapMap *m, guint seg, uint64_t bpc, guint8 *out, gsize n_cells)
+{
+  st_heap_map_cells_range (m, seg, bpc, 0, out, n_cells);
 }

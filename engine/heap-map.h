@@ -66,5 +66,9 @@ void       st_heap_map_free (StHeapMap *map);
  * bytes_per_cell bytes of segment seg, starting at its first byte; cells
  * past the segment's end get ST_MAP_N_KINDS.  bytes_per_cell >= 8. */
 void st_heap_map_cells (const StHeapMap *map, guint seg, uint64_t bytes_per_cell, guint8 *out, gsize n_cells);
+/* The same for cells first_cell .. first_cell + n_cells - 1 only (what a
+ * view shows of a large heap). */
+void st_heap_map_cells_range (const StHeapMap *map, guint seg, uint64_t bytes_per_cell, gsize first_cell,
+                              guint8 *out, gsize n_cells);
 
 G_END_DECLS

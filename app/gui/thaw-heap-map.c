@@ -20,9 +20,13 @@
 #define MAX_BPC        (1u << 20)
 #define INDEX_STRIDE   4096     /* bytes between entries of the object-start index */
 
+#define BLOCK_ROWS     32       /* cells are worked out in blocks of this many rows */
+
 typedef struct {
-  guint8  *cells;       /* kind per cell at the current zoom */
+  guint8  *cells;       /* kind per cell at the current zoom, filled a block at a time */
   gsize    n_cells;
+  guint8  *block_done;  /* per block of BLOCK_ROWS rows: its cells are filled */
+  int      block_columns;
   int      y;           /* top of the band's header, in widget coordinates */
   int      rows;
   StOop   *index;       /* first object starting at or after each INDEX_STRIDE boundary */
@@ -59,6 +63,7 @@ free_bands (ThawHeapMap *self)
   for (guint i = 0; i < self->map->n_segments; i++)
     {
       g_free (self->bands[i].cells);
+      g_free (self->bands[i].block_done);
       g_free (self->bands[i].index);
     }
   g_clear_pointer (&self->bands, g_free);
@@ -117,12 +122,17 @@ relayout (ThawHeapMap *self)
       Band *b = &self->bands[i];
       const StHeapMapSegment *s = &self->map->segments[i];
       gsize n = (s->bytes + self->bpc - 1) / self->bpc;
-      if (b->cells == NULL || b->n_cells != n)
+      if (b->cells == NULL || b->n_cells != n || b->block_columns != self->columns)
         {
+          /* Only what is drawn gets worked out (see ensure_rows), so a
+           * change of zoom costs nothing until a frame needs the cells. */
           g_free (b->cells);
+          g_free (b->block_done);
           b->cells = g_malloc (MAX (n, 1));
           b->n_cells = n;
-          st_heap_map_cells (self->map, i, self->bpc, b->cells, n);
+          b->block_columns = self->columns;
+          gsize rows = (n + self->columns - 1) / self->columns;
+          b->block_done = g_malloc0 (rows / BLOCK_ROWS + 1);
         }
       if (need_index)
         build_index (self, i, b);
@@ -183,6 +193,23 @@ kind_rgba (StMapKind kind, GdkRGBA *c)
   c->alpha = 1.0;
 }
 
+/* Fill the cells of rows first..last of a band, block by block. */
+static void
+ensure_rows (ThawHeapMap *self, guint seg, Band *b, int first, int last)
+{
+  for (int block = first / BLOCK_ROWS; block <= last / BLOCK_ROWS; block++)
+    {
+      if (b->block_done[block])
+        continue;
+      gsize from = (gsize) block * BLOCK_ROWS * self->columns;
+      if (from >= b->n_cells)
+        break;
+      gsize count = MIN ((gsize) BLOCK_ROWS * self->columns, b->n_cells - from);
+      st_heap_map_cells_range (self->map, seg, self->bpc, from, b->cells + from, count);
+      b->block_done[block] = 1;
+    }
+}
+
 /* The rows of the widget that the scrolled window shows now. */
 static void
 visible_range (ThawHeapMap *self, double *top, double *bottom)
@@ -236,6 +263,8 @@ thaw_heap_map_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
       int first_row = MAX (0, (int) ((top - b->y - HEADER_PX) / CELL_PX));
       int last_row = MIN (b->rows - 1, (int) ((bottom - b->y - HEADER_PX) / CELL_PX) + 1);
+      if (first_row <= last_row)
+        ensure_rows (self, i, (Band *) b, first_row, last_row);
       for (int row = first_row; row <= last_row; row++)
         {
           gsize base = (gsize) row * self->columns;
@@ -367,7 +396,10 @@ thaw_heap_map_set_bytes_per_cell (ThawHeapMap *self, guint64 bytes)
   self->bpc = bpc;
   if (self->bands != NULL)
     for (guint i = 0; i < self->map->n_segments; i++)
-      g_clear_pointer (&self->bands[i].cells, g_free);
+      {
+        g_clear_pointer (&self->bands[i].cells, g_free);
+        g_clear_pointer (&self->bands[i].block_done, g_free);
+      }
   gtk_widget_queue_resize (GTK_WIDGET (self));
 }
 

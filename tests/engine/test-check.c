@@ -666,6 +666,21 @@ test_map (Fixture *f, gconstpointer data)
   st_heap_map_cells (m, 0, 4096, cells, 16);
   for (guint i = 0; i < 16; i++)
     g_assert_cmpint (cells[i], <=, ST_MAP_N_KINDS);
+  /* Any range of cells equals that slice of all the cells, at any size. */
+  static const uint64_t sizes[] = { 8, 24, 64, 1000, 4096 };
+  for (gsize z = 0; z < G_N_ELEMENTS (sizes); z++)
+    {
+      gsize total = (s->bytes + sizes[z] - 1) / sizes[z] + 2;
+      g_autofree guint8 *all = g_malloc (total);
+      g_autofree guint8 *part = g_malloc (total);
+      st_heap_map_cells (m, 0, sizes[z], all, total);
+      for (gsize first = 0; first < total; first += 1 + total / 37)
+        for (gsize len = 1; first + len <= total; len += 1 + len * 3)
+          {
+            st_heap_map_cells_range (m, 0, sizes[z], first, part, len);
+            g_assert_cmpmem (part, len, all + first, len);
+          }
+    }
   g_free (cells);
   st_heap_map_free (m);
 }
