@@ -57,6 +57,31 @@ st_src_read (StSrc *src, uint64_t off, void *dst, gsize n, GError **error)
   return TRUE;
 }
 
+/* Read a large range in pieces, reporting progress between them (as a
+ * fraction of the whole file) and stopping when the callback says so. */
+#define PROGRESS_PIECE (G_GUINT64_CONSTANT (32) << 20)
+
+static gboolean
+read_with_progress (StSrc *src, uint64_t off, void *dst, gsize n, GError **error)
+{
+  if (src->progress == NULL)
+    return st_src_read (src, off, dst, n, error);
+  guint8 *p = dst;
+  for (gsize done = 0; done < n;)
+    {
+      gsize piece = MIN (n - done, PROGRESS_PIECE);
+      if (!st_src_read (src, off + done, p + done, piece, error))
+        return FALSE;
+      done += piece;
+      if (!src->progress ((double) (off + done) / (double) MAX (src->len, 1), src->progress_data))
+        {
+          g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_IO, "%s: reading cancelled", src->name);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* ---- format numbers ---- */
 
 static const struct { guint32 format; const char *text; } known_formats[] = {
@@ -532,7 +557,7 @@ read_spur64 (StSrc *src, const StPersonality *p, StReadFlags flags, GError **err
         break;
       if (!st_objmem_commit (vm, addr - vm->mem_base + seg_bytes + ST_BRIDGE_BYTES, error))
         goto fail;
-      if (!st_src_read (src, file_off, st_ptr (vm, addr), seg_bytes, error))
+      if (!read_with_progress (src, file_off, st_ptr (vm, addr), seg_bytes, error))
         goto fail;
       uint64_t span_word = 0, next_bytes = 0;
       StOop limit = cut ? addr + seg_bytes : addr + seg_bytes - ST_BRIDGE_BYTES;
@@ -638,8 +663,25 @@ fail:
 
 /* ---- entry points ---- */
 
+static StVM *read_format (StSrc *src, StReadFlags flags, GError **error);
+
+/* Every reader reports progress as it goes; the last report (1.0) comes
+ * here, so even a small image reports once and can be cancelled. */
 static StVM *
 read_src (StSrc *src, StReadFlags flags, GError **error)
+{
+  StVM *vm = read_format (src, flags, error);
+  if (vm != NULL && src->progress != NULL && !src->progress (1.0, src->progress_data))
+    {
+      st_vm_free (vm);
+      g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_IO, "%s: reading cancelled", src->name);
+      return NULL;
+    }
+  return vm;
+}
+
+static StVM *
+read_format (StSrc *src, StReadFlags flags, GError **error)
 {
   StPersonality p;
   if (!st_detect_format (src, &p, error))
@@ -683,6 +725,12 @@ st_image_read_full (const char *path, StReadFlags flags, StReadProgress progress
       while (n > 1 && dir[n - 1] == G_DIR_SEPARATOR)
         dir[--n] = '\0';
       StVM *fvm = st_image_read_folder (dir, flags, error);
+      if (fvm != NULL && progress != NULL && !progress (1.0, progress_data))
+        {
+          st_vm_free (fvm);
+          g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_IO, "%s: reading cancelled", dir);
+          return NULL;
+        }
       if (fvm != NULL)
         {
           fvm->image_path = g_steal_pointer (&dir);
