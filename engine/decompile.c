@@ -26,6 +26,7 @@
 
 #define MAX_DEPTH        48    /* nested regions (blocks, branches, loops) */
 #define MAX_VECTOR_SLOTS 256
+#define MAX_TEXT         (1u << 20)   /* bytes of decompiled text at most */
 
 typedef enum {
   N_LIT,        /* text */
@@ -282,6 +283,10 @@ print_block (GString *s, const Node *b, int indent)
 static void
 print_node (GString *s, const Node *n, int indent)
 {
+  /* Nodes are shared (dup): hostile code can make the text grow
+   * exponentially.  Stop at a sane size. */
+  if (s->len > MAX_TEXT)
+    return;
   switch (n->kind)
     {
     case N_LIT:

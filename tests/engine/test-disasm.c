@@ -380,6 +380,51 @@ test_decompile_garbage (void)
   g_rand_free (rand);
 }
 
+static gboolean
+t_self_block (gpointer data, guint i, StDecompileCode *out)
+{
+  /* A CompiledBlock that is (half of) the code itself: a cycle, as in a
+   * damaged heap. */
+  const StDecompileCode *c = ((Lits *) data)->blocks;
+  if (i % 3 != 0)
+    return FALSE;
+  *out = *c;
+  out->start = c->end > 4 ? c->end / 2 : 0;
+  return TRUE;
+}
+
+static void
+test_decompile_hostile (void)
+{
+  /* Code made mostly of jumps, dups, sends and blocks, with full blocks
+   * that contain themselves: the work and the text stay bounded. */
+  static const guint8 common[] = {
+    0x10, 0x11, 0x70, 0x76, 0x99, 0x90, 0xA3, 0xAC, 0x7C, 0x7D, 0x87, 0x88, 0xD0, 0xE0, 0x8F, 0xC8,
+    0x89, 0x68, 0x40, 0x4C, 0xB9, 0xC1, 0xF9, 0xFA, 0xE0, 0xE1, 0x5E, 0x5C, 0xD8, 0x73, 0xC6, 0x9C,
+  };
+  GRand *rand = g_rand_new_with_seed (6);
+  const char *lits[] = { "1", "#a", "#b:", "#c:d:", "#+" };
+  guint8 buf[160];
+  gint64 start = g_get_monotonic_time ();
+  for (guint round = 0; round < 400; round++)
+    {
+      gsize n = 1 + g_rand_int_range (rand, 0, sizeof buf);
+      for (gsize i = 0; i < n; i++)
+        buf[i] = g_rand_boolean (rand) ? common[g_rand_int_range (rand, 0, sizeof common)]
+                                       : (guint8) g_rand_int_range (rand, 0, 256);
+      StDecompileCode self = { 0 };
+      Lits l = { lits, 5, &self };
+      StDecompileCode c = code_for ((StBytecodeSet) (round % 3), buf, n, round % 4, 4 + round % 6, &l);
+      c.full_block = t_self_block;
+      self = c;
+      g_autofree char *text = st_decompile_code (&c, "m:n:");
+      g_assert_nonnull (text);
+      g_assert_cmpuint (strlen (text), <, 2u << 20);
+    }
+  g_test_message ("400 hostile methods in %.1f s", (g_get_monotonic_time () - start) / 1e6);
+  g_rand_free (rand);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -391,5 +436,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/decompile/control-structures", test_decompile_control);
   g_test_add_func ("/engine/decompile/cascades-blocks", test_decompile_cascade_blocks);
   g_test_add_func ("/engine/decompile/random-code", test_decompile_garbage);
+  g_test_add_func ("/engine/decompile/hostile-code", test_decompile_hostile);
   return g_test_run ();
 }
