@@ -319,6 +319,10 @@ code_view (const char *accessible_name)
   gtk_text_view_set_editable (GTK_TEXT_VIEW (v), FALSE);
   gtk_text_view_set_monospace (GTK_TEXT_VIEW (v), TRUE);
   gtk_text_view_set_left_margin (GTK_TEXT_VIEW (v), 6);
+  /* Smalltalk sources indent with tabs: a tab every 3 em keeps them readable. */
+  PangoTabArray *tabs = pango_tab_array_new_with_positions (1, TRUE, PANGO_TAB_LEFT, 24);
+  gtk_text_view_set_tabs (GTK_TEXT_VIEW (v), tabs);
+  pango_tab_array_free (tabs);
   gtk_text_buffer_create_tag (gtk_text_view_get_buffer (GTK_TEXT_VIEW (v)), "current",
                               "background", "#f6d32d", "foreground", "#000000", "weight", PANGO_WEIGHT_BOLD, NULL);
   gtk_accessible_update_property (GTK_ACCESSIBLE (v), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible_name, -1);
