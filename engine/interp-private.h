@@ -273,7 +273,6 @@ void  st_sched_check_timers (StInterp *it, gint64 now_usecs);
 /* --- prims: the table (prim-table.h) --- */
 void st_prims_install (StInterp *it);
 /* A named primitive Thaw implements (prims-file.c), or NULL. */
-StPrimFn st_prims_named_lookup (const char *module, const char *name);
 void st_prims_files_free (StInterp *it);
 void st_prims_install_old_file (StInterp *it);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "interp-private.h"
+#include "plugins.h"
 
 #define HANDLE_BASE 4000
 #define MAX_FILE_BYTES (G_GUINT64_CONSTANT (64) << 20)
@@ -362,35 +363,27 @@ prim_console_log (StVM *vm, int argc)
   return ST_PRIM_OK;
 }
 
-static const struct {
-  const char *module;
-  const char *name;
-  StPrimFn fn;
-} named[] = {
-  { "FilePlugin", "primitiveFileOpen", prim_file_open },
-  { "FilePlugin", "primitiveFileClose", prim_file_close },
-  { "FilePlugin", "primitiveFileWrite", prim_file_write },
-  { "FilePlugin", "primitiveFileRead", prim_file_read },
-  { "FilePlugin", "primitiveFileAtEnd", prim_file_at_end },
-  { "FilePlugin", "primitiveFileGetPosition", prim_file_get_position },
-  { "FilePlugin", "primitiveFileSetPosition", prim_file_set_position },
-  { "FilePlugin", "primitiveFileSize", prim_file_size },
-  { "FilePlugin", "primitiveFileFlush", prim_file_flush },
-  { "FilePlugin", "primitiveFileSync", prim_file_flush },
-  { "FilePlugin", "primitiveFileTruncate", prim_file_truncate },
-  { "FilePlugin", "primitiveFileStdioHandles", prim_file_stdio_handles },
-  { "FilePlugin", "primitiveDirectoryDelimitor", prim_directory_delimitor },
-  { "ConsolePlugin", "primitiveLog:level:", prim_console_log },
+const StNamedPrim st_plugin_file[] = {
+  { "primitiveFileOpen", prim_file_open },
+  { "primitiveFileClose", prim_file_close },
+  { "primitiveFileWrite", prim_file_write },
+  { "primitiveFileRead", prim_file_read },
+  { "primitiveFileAtEnd", prim_file_at_end },
+  { "primitiveFileGetPosition", prim_file_get_position },
+  { "primitiveFileSetPosition", prim_file_set_position },
+  { "primitiveFileSize", prim_file_size },
+  { "primitiveFileFlush", prim_file_flush },
+  { "primitiveFileSync", prim_file_flush },
+  { "primitiveFileTruncate", prim_file_truncate },
+  { "primitiveFileStdioHandles", prim_file_stdio_handles },
+  { "primitiveDirectoryDelimitor", prim_directory_delimitor },
+  { NULL, NULL },
 };
 
-StPrimFn
-st_prims_named_lookup (const char *module, const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (named); i++)
-    if (strcmp (named[i].module, module) == 0 && strcmp (named[i].name, name) == 0)
-      return named[i].fn;
-  return NULL;
-}
+const StNamedPrim st_plugin_console[] = {
+  { "primitiveLog:level:", prim_console_log },
+  { NULL, NULL },
+};
 
 /* primitiveDirectoryLookup: path index — no entries (the sandbox does not
  * list directories yet). */

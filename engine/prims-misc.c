@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "interp-private.h"
+#include "plugins.h"
 #include "prim-table.h"
 
 /* Seconds from 1901-01-01 to 1970-01-01, the Smalltalk epoch. */

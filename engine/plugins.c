@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "plugins.h"
+
+static const struct {
+  const char        *module;
+  const StNamedPrim *prims;
+} modules[] = {
+  { "FilePlugin", st_plugin_file },
+  { "ConsolePlugin", st_plugin_console },
+};
+
+StPrimFn
+st_prims_named_lookup (const char *module, const char *name)
+{
+  for (gsize m = 0; m < G_N_ELEMENTS (modules); m++)
+    {
+      if (strcmp (modules[m].module, module) != 0)
+        continue;
+      for (const StNamedPrim *p = modules[m].prims; p->name != NULL; p++)
+        if (strcmp (p->name, name) == 0)
+          return p->fn;
+      return NULL;
+    }
+  return NULL;
+}

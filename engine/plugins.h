@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* plugins.h: named primitives (primitive 117 / <primitive: 'name' module:
+ * 'Module'>), grouped by module the way the VM's plugins are.
+ *
+ * Each module is one file that defines a table of StNamedPrim ending in
+ * { NULL, NULL }; plugins.c lists the modules.  To add a module: write its
+ * table, declare it below, add it to `modules` in plugins.c. */
+#pragma once
+
+#include "interp-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *name;     /* "primitiveFileOpen" */
+  StPrimFn    fn;
+} StNamedPrim;
+
+/* The modules (each table ends with { NULL, NULL }). */
+extern const StNamedPrim st_plugin_file[];           /* FilePlugin (prims-file.c) */
+extern const StNamedPrim st_plugin_console[];        /* ConsolePlugin (prims-file.c) */
+
+/* The function for module>>name, or NULL when Thaw has none. */
+StPrimFn st_prims_named_lookup (const char *module, const char *name);
+
+G_END_DECLS
