@@ -21,17 +21,7 @@
 #include "heap-map.h"
 #include "builder.h"
 #include "image-read.h"
-
-static const char *const default_images[][2] = {
-  { "pharo8-kernel64", "Pharo.image" },
-  { "cpnode-tiny32", "client-environment.image" },
-  { "squeakjs-headless32", "headless.image" },
-  { "cuis4.1", "Cuis4.1-1544-reduced.image" },
-  { "cuis3.1r3", "Cuis3.1r3.image" },
-  { "squeak-mini", "mini.image" },
-  { "squeakjs-benchmark", "benchmark.image" },
-  { "rsqueak-bootstrapped", "bootstrapped.image" },
-};
+#include "support.h"
 
 static double
 cpu_seconds (void)
@@ -150,16 +140,18 @@ main (int argc, char **argv)
   const char *dir = g_getenv ("THAW_IMAGES_DIR");
   if (dir == NULL)
     dir = "../shared/images";
-  for (gsize i = 0; i < G_N_ELEMENTS (default_images); i++)
+  /* The real images the tests know (support.c), Debian's Scratch among them. */
+  for (gsize i = 0; i < thaw_n_real_images; i++)
     {
-      g_autofree char *path = g_build_filename (dir, default_images[i][0], default_images[i][1], NULL);
+      const ThawRealImage *ri = &thaw_real_images[i];
+      g_autofree char *path = g_strcmp0 (ri->folder, "scratch") == 0
+        ? g_strdup ("/usr/share/scratch/Scratch.image")
+        : g_build_filename (dir, ri->folder, ri->file, NULL);
       if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
         bench (path);
       else
         printf ("%s: missing, skipped\n", path);
     }
-  if (g_file_test ("/usr/share/scratch/Scratch.image", G_FILE_TEST_IS_REGULAR))
-    bench ("/usr/share/scratch/Scratch.image");
   bench_synthetic (2000000);
   return 0;
 }
