@@ -21,6 +21,7 @@ static const CliCommand commands[] = {
   { "inspect", "IMAGE [PATH]", "Print one object by path (special.3.value, Foo>>bar, ...)", cli_inspect },
   { "stack", "IMAGE", "Print every process with its stack (like printAllStacks)", cli_stack },
   { "edit", "IMAGE --set P=V -o OUT", "Set slots (nil, numbers, $c, 'str', #sym, a path) and write a new image", cli_edit },
+  { "trace", "IMAGE -o OUT", "Write a clean, compacted clone holding only what is reachable (--clamp, --replace, --dry-run)", cli_trace },
   { "run", "IMAGE", "Run the image headless (--seconds N, --bytecodes N, --until-quit) and report how far it got", cli_run },
 };
 
