@@ -21,6 +21,7 @@
 
 #include <string.h>
 
+#include "path.h"
 #include "trace.h"
 #include "class-info.h"
 #include "method.h"
@@ -854,4 +855,85 @@ out_report:
   if (report == NULL)
     st_trace_report_clear (rep);
   return nv;
+}
+
+/* ---- options written as paths ---- */
+
+static gboolean
+spec_resolve (StPrinter *p, const char *path, StOop *out, GError **error)
+{
+  StPathTarget target;
+  if (!st_path_resolve (p, path, &target, error))
+    return FALSE;
+  if (!st_is_pointer (target.value))
+    {
+      g_set_error (error, ST_TRACE_ERROR, ST_TRACE_ERROR_INVALID, "%s is an immediate value, not an object", path);
+      return FALSE;
+    }
+  *out = target.value;
+  return TRUE;
+}
+
+StTraceSpec *
+st_trace_spec_new (StPrinter *p, const char *const *clamps, const char *const *replacements, gboolean dry_run,
+                   GError **error)
+{
+  StVM *vm = st_printer_vm (p);
+  g_autoptr (StTraceSpec) spec = g_new0 (StTraceSpec, 1);
+  spec->clamp_targets = g_array_new (FALSE, FALSE, sizeof (StOop));
+  spec->clamp_is_class = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  spec->clamp_oops = g_array_new (FALSE, FALSE, sizeof (StOop));
+  spec->clamp_classes = g_array_new (FALSE, FALSE, sizeof (guint32));
+  spec->replace_from = g_array_new (FALSE, FALSE, sizeof (StOop));
+  spec->replace_to = g_array_new (FALSE, FALSE, sizeof (StOop));
+  for (guint i = 0; clamps != NULL && clamps[i] != NULL; i++)
+    {
+      StOop o;
+      if (!spec_resolve (p, clamps[i], &o, error))
+        return NULL;
+      guint32 h = st_hash (vm, o);
+      gboolean is_class = st_object_is_class (vm, o) && h >= ST_CLASS_INDEX_FIRST_REAL && st_class_at_index (vm, h) == o;
+      if (is_class)
+        g_array_append_val (spec->clamp_classes, h);
+      else
+        g_array_append_val (spec->clamp_oops, o);
+      g_array_append_val (spec->clamp_targets, o);
+      g_array_append_val (spec->clamp_is_class, is_class);
+    }
+  for (guint i = 0; replacements != NULL && replacements[i] != NULL; i++)
+    {
+      const char *r = replacements[i];
+      const char *eq = strchr (r, '=');
+      if (eq == NULL || eq == r || eq[1] == '\0')
+        {
+          g_set_error (error, ST_TRACE_ERROR, ST_TRACE_ERROR_INVALID, "a replacement is FROM=TO, got '%s'", r);
+          return NULL;
+        }
+      g_autofree char *lhs = g_strndup (r, eq - r);
+      StOop a, b;
+      if (!spec_resolve (p, lhs, &a, error) || !spec_resolve (p, eq + 1, &b, error))
+        return NULL;
+      g_array_append_val (spec->replace_from, a);
+      g_array_append_val (spec->replace_to, b);
+    }
+  spec->options = (StTraceOptions) {
+    .clamp_oops = (const StOop *) spec->clamp_oops->data, .n_clamp_oops = spec->clamp_oops->len,
+    .clamp_classes = (const guint32 *) spec->clamp_classes->data, .n_clamp_classes = spec->clamp_classes->len,
+    .replace_from = (const StOop *) spec->replace_from->data, .replace_to = (const StOop *) spec->replace_to->data,
+    .n_replace = spec->replace_from->len, .dry_run = dry_run,
+  };
+  return g_steal_pointer (&spec);
+}
+
+void
+st_trace_spec_free (StTraceSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  GArray **arrays[] = { &spec->clamp_targets, &spec->clamp_is_class, &spec->clamp_oops, &spec->clamp_classes,
+                        &spec->replace_from, &spec->replace_to };
+  for (gsize i = 0; i < G_N_ELEMENTS (arrays); i++)
+    if (*arrays[i] != NULL)
+      g_array_unref (*arrays[i]);
+  g_free (spec);
 }

@@ -96,6 +96,24 @@ typedef enum {
  * (clear it with st_trace_report_clear).  Dry runs fill the report and
  * return NULL with no error. */
 StVM *st_trace (StVM *vm, const StTraceOptions *options, StTraceReport *report, GError **error);
+
+/* Tracing options written as paths (see path.h), as the CLI and the window
+ * take them: a clamp path naming a class in the class table clamps all its
+ * instances, any other clamp path that one object; a replacement is
+ * "FROM=TO".  The spec owns its arrays; `options` points into them. */
+typedef struct {
+  StTraceOptions options;
+  GArray *clamp_targets;    /* StOop: what each clamp path named */
+  GArray *clamp_is_class;   /* gboolean: whether it clamps a class's instances */
+  GArray *clamp_oops, *clamp_classes, *replace_from, *replace_to;
+} StTraceSpec;
+
+struct _StPrinter;
+/* NULL with an error naming the failing path when one does not resolve. */
+StTraceSpec *st_trace_spec_new (struct _StPrinter *p, const char *const *clamps, const char *const *replacements,
+                                gboolean dry_run, GError **error);
+void         st_trace_spec_free (StTraceSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StTraceSpec, st_trace_spec_free)
 void  st_trace_report_clear (StTraceReport *report);
 
 G_END_DECLS

@@ -44,25 +44,6 @@ path_bytes (const char *path)
   return total;
 }
 
-static gboolean
-resolve_path (StPrinter *p, const char *path, StOop *out)
-{
-  StPathTarget target;
-  g_autoptr (GError) error = NULL;
-  if (!st_path_resolve (p, path, &target, &error))
-    {
-      cli_error ("%s: %s", path, error->message);
-      return FALSE;
-    }
-  if (!st_is_pointer (target.value))
-    {
-      cli_error ("%s is an immediate value, not an object", path);
-      return FALSE;
-    }
-  *out = target.value;
-  return TRUE;
-}
-
 static void
 report_counts (Report *r, const char *key, GArray *counts, guint limit)
 {
@@ -120,52 +101,18 @@ cli_trace (int argc, char **argv)
   int status = CLI_EXIT_ERROR;
   StVM *nv = NULL;
   StPrinter *p = st_printer_new (vm);
-  g_autoptr (GArray) clamp_oops = g_array_new (FALSE, FALSE, sizeof (StOop));
-  g_autoptr (GArray) clamp_cis = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_autoptr (GArray) clamp_targets = g_array_new (FALSE, FALSE, sizeof (StOop));
-  g_autoptr (GArray) clamp_is_class = g_array_new (FALSE, FALSE, sizeof (gboolean));
-  g_autoptr (GArray) from = g_array_new (FALSE, FALSE, sizeof (StOop));
-  g_autoptr (GArray) to_oops = g_array_new (FALSE, FALSE, sizeof (StOop));
   StTraceReport rep = { 0 };
   g_autoptr (GError) error = NULL;
-
-  for (guint i = 0; clamp_paths != NULL && clamp_paths[i] != NULL; i++)
+  g_autoptr (StTraceSpec) spec = st_trace_spec_new (p, (const char *const *) clamp_paths,
+                                                    (const char *const *) replace_specs, dry_run, &error);
+  if (spec == NULL)
     {
-      StOop o;
-      if (!resolve_path (p, clamp_paths[i], &o))
-        goto done;
-      guint32 h = st_hash (vm, o);
-      gboolean is_class = st_object_is_class (vm, o) && h >= ST_CLASS_INDEX_FIRST_REAL && st_class_at_index (vm, h) == o;
-      if (is_class)
-        g_array_append_val (clamp_cis, h);
-      else
-        g_array_append_val (clamp_oops, o);
-      g_array_append_val (clamp_targets, o);
-      g_array_append_val (clamp_is_class, is_class);
+      cli_error ("%s", error->message);
+      goto done;
     }
-  for (guint i = 0; replace_specs != NULL && replace_specs[i] != NULL; i++)
-    {
-      const char *eq = strchr (replace_specs[i], '=');
-      if (eq == NULL || eq == replace_specs[i] || eq[1] == '\0')
-        {
-          cli_error ("--replace expects FROM=TO, got '%s'", replace_specs[i]);
-          goto done;
-        }
-      g_autofree char *lhs = g_strndup (replace_specs[i], eq - replace_specs[i]);
-      StOop a, b;
-      if (!resolve_path (p, lhs, &a) || !resolve_path (p, eq + 1, &b))
-        goto done;
-      g_array_append_val (from, a);
-      g_array_append_val (to_oops, b);
-    }
-
-  StTraceOptions opt = {
-    .clamp_oops = (const StOop *) clamp_oops->data, .n_clamp_oops = clamp_oops->len,
-    .clamp_classes = (const guint32 *) clamp_cis->data, .n_clamp_classes = clamp_cis->len,
-    .replace_from = (const StOop *) from->data, .replace_to = (const StOop *) to_oops->data,
-    .n_replace = from->len, .dry_run = dry_run,
-  };
-  nv = st_trace (vm, &opt, &rep, &error);
+  GArray *clamp_targets = spec->clamp_targets, *clamp_is_class = spec->clamp_is_class;
+  GArray *from = spec->replace_from, *to_oops = spec->replace_to;
+  nv = st_trace (vm, &spec->options, &rep, &error);
   if (error != NULL)
     {
       cli_error ("%s", error->message);
@@ -230,8 +177,8 @@ cli_trace (int argc, char **argv)
       report_end_object (r);
     }
   report_end_list (r);
-  report_uint (r, "clamped_objects", clamp_oops->len);
-  report_uint (r, "clamped_classes", clamp_cis->len);
+  report_uint (r, "clamped_objects", spec->clamp_oops->len);
+  report_uint (r, "clamped_classes", spec->clamp_classes->len);
   report_uint (r, "objects_left_out", rep.clamped_objects);
   report_uint (r, "references_set_to_nil", rep.clamped_refs);
   report_uint (r, "cut_objects", rep.cut_objects);

@@ -10,6 +10,7 @@
 #include "edit.h"
 #include "image-write.h"
 #include "printer.h"
+#include "trace.h"
 #include "heap-map.h"
 #include "thaw-census-panel.h"
 #include "thaw-heap-panel.h"
@@ -53,6 +54,7 @@ struct _ThawWindow
   StPrinter       *printer;
   gboolean         saving;        /* a save thread reads the heap */
   GHashTable      *shown;         /* Overview values by key, for win.export-state */
+  char            *last_trace_report;
   GFile           *file;
   GCancellable    *load_cancellable;
   guint            load_serial;
@@ -753,6 +755,7 @@ thaw_window_dispose (GObject *object)
   g_clear_pointer (&self->edits, st_edit_log_free);
   g_clear_pointer (&self->printer, st_printer_free);
   g_clear_pointer (&self->shown, g_hash_table_unref);
+  g_clear_pointer (&self->last_trace_report, g_free);
   if (self->heap_panel != NULL)
     thaw_heap_panel_set_model (self->heap_panel, NULL, NULL);
   if (self->processes_panel != NULL)
@@ -1000,6 +1003,264 @@ action_save_as (GSimpleAction *action, GVariant *param, gpointer user_data)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+/* ---- Save Clean Copy: the tracer ---- */
+
+typedef struct {
+  StTraceSpec *spec;
+  char        *path;      /* NULL for a dry run */
+  StImageKind  kind;
+  StWriteFlags flags;
+  StTraceReport report;
+} TraceJob;
+
+static void
+trace_job_free (gpointer p)
+{
+  TraceJob *job = p;
+  st_trace_spec_free (job->spec);
+  st_trace_report_clear (&job->report);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+trace_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ThawWindow *self = source;
+  TraceJob *job = task_data;
+  GError *error = NULL;
+  StVM *clean = st_trace (self->vm, &job->spec->options, &job->report, &error);
+  if (error != NULL)
+    {
+      st_vm_free (clean);
+      g_task_return_error (task, error);
+      return;
+    }
+  if (job->path != NULL)
+    {
+      gboolean ok = st_image_write (clean, job->path, job->kind, job->flags, &error)
+                    && (self->vm->changes_path == NULL || st_image_copy_changes (self->vm, job->path, &error));
+      st_vm_free (clean);
+      if (!ok)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The report as a few lines a person reads. */
+static char *
+trace_report_text (const TraceJob *job)
+{
+  const StTraceReport *r = &job->report;
+  GString *s = g_string_new (NULL);
+  g_autofree char *before = g_format_size (r->heap_bytes_before);
+  g_autofree char *after = g_format_size (r->heap_bytes_after);
+  g_autofree char *garbage = g_format_size (r->garbage_bytes);
+  char n1[32], n2[32], n3[32];
+  g_snprintf (n1, sizeof n1, "%" G_GUINT64_FORMAT, r->objects_before);
+  g_snprintf (n2, sizeof n2, "%" G_GUINT64_FORMAT, r->live_objects);
+  g_snprintf (n3, sizeof n3, "%" G_GUINT64_FORMAT, r->garbage_objects);
+  g_string_append_printf (s, _("Objects: %s before, %s reachable."), n1, n2);
+  g_string_append_c (s, '\n');
+  g_string_append_printf (s, _("Heap: %s before, %s after."), before, after);
+  g_string_append_c (s, '\n');
+  g_string_append_printf (s, _("Unreachable, dropped: %s objects (%s)."), n3, garbage);
+  for (guint i = 0; r->garbage_by_class != NULL && i < r->garbage_by_class->len && i < 5; i++)
+    {
+      const StTraceClassCount *c = &g_array_index (r->garbage_by_class, StTraceClassCount, i);
+      g_string_append_printf (s, "\n  %s: %" G_GUINT64_FORMAT, c->class_name ? c->class_name : "?", c->objects);
+    }
+  if (r->clamped_objects > 0 || r->cut_objects > 0)
+    {
+      g_snprintf (n1, sizeof n1, "%" G_GUINT64_FORMAT, r->clamped_objects);
+      g_snprintf (n2, sizeof n2, "%" G_GUINT64_FORMAT, r->clamped_refs);
+      g_snprintf (n3, sizeof n3, "%" G_GUINT64_FORMAT, r->cut_objects);
+      g_string_append_c (s, '\n');
+      g_string_append_printf (s, _("Left out: %s objects, %s references set to nil, %s more objects cut off."), n1, n2, n3);
+    }
+  if (r->replaced_refs > 0)
+    {
+      g_snprintf (n1, sizeof n1, "%" G_GUINT64_FORMAT, r->replaced_refs);
+      g_string_append_c (s, '\n');
+      g_string_append_printf (s, _("Replaced references: %s."), n1);
+    }
+  if (r->bad_refs > 0)
+    {
+      g_snprintf (n1, sizeof n1, "%" G_GUINT64_FORMAT, r->bad_refs);
+      g_string_append_c (s, '\n');
+      g_string_append_printf (s, _("Bad references skipped (written as nil): %s."), n1);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static void
+trace_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (source);
+  TraceJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  self->saving = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("No clean copy was made: %s"), error->message);
+      toast (self, text);
+      return;
+    }
+  g_autofree char *body = trace_report_text (job);
+  g_autofree char *name = job->path ? g_path_get_basename (job->path) : NULL;
+  g_autofree char *heading = name ? g_strdup_printf (_("Clean Copy Saved as “%s”"), name)
+                                  : g_strdup (_("What a Clean Copy Would Drop"));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_free (self->last_trace_report);
+  self->last_trace_report = g_steal_pointer (&body);
+}
+
+static void
+start_trace (ThawWindow *self, const char *clamps, const char *replacements, const char *path, StImageKind kind,
+             StWriteFlags flags)
+{
+  if (self->vm == NULL || heap_busy (self))
+    return;
+  g_auto (GStrv) c = g_strsplit_set (clamps ? clamps : "", " \t\n", -1);
+  g_auto (GStrv) r = g_strsplit_set (replacements ? replacements : "", " \t\n", -1);
+  /* drop the empty pieces between separators */
+  g_autoptr (GPtrArray) cv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) rv = g_ptr_array_new ();
+  for (guint i = 0; c[i] != NULL; i++)
+    if (*c[i])
+      g_ptr_array_add (cv, c[i]);
+  for (guint i = 0; r[i] != NULL; i++)
+    if (*r[i])
+      g_ptr_array_add (rv, r[i]);
+  g_ptr_array_add (cv, NULL);
+  g_ptr_array_add (rv, NULL);
+  g_autoptr (GError) error = NULL;
+  StTraceSpec *spec = st_trace_spec_new (self->printer, (const char *const *) cv->pdata,
+                                         (const char *const *) rv->pdata, path == NULL, &error);
+  if (spec == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("No clean copy was made: %s"), error->message);
+      toast (self, text);
+      return;
+    }
+  TraceJob *job = g_new0 (TraceJob, 1);
+  job->spec = spec;
+  job->path = g_strdup (path);
+  job->kind = kind;
+  job->flags = flags;
+  self->saving = TRUE;
+  g_autoptr (GTask) task = g_task_new (self, NULL, trace_done, NULL);
+  g_task_set_task_data (task, job, trace_job_free);
+  g_task_run_in_thread (task, trace_thread);
+}
+
+static void
+trace_file_response (GtkNativeDialog *dialog, int response, ThawWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      const char *format = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "format");
+      StImageKind kind = ST_IMAGE_KIND_SAME;
+      if (format != NULL)
+        st_image_kind_from_string (format, &kind);
+      const char *clamps = g_object_get_data (G_OBJECT (dialog), "clamps");
+      const char *replacements = g_object_get_data (G_OBJECT (dialog), "replacements");
+      if (path != NULL)
+        start_trace (self, clamps, replacements, path, kind,
+                     g_file_test (path, G_FILE_TEST_EXISTS) ? ST_WRITE_FORCE | ST_WRITE_BACKUP : ST_WRITE_DEFAULT);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+trace_options_response (AdwMessageDialog *dialog, const char *response, ThawWindow *self)
+{
+  GtkWidget *box = adw_message_dialog_get_extra_child (dialog);
+  GtkWidget *clamp_entry = g_object_get_data (G_OBJECT (box), "clamp");
+  GtkWidget *replace_entry = g_object_get_data (G_OBJECT (box), "replace");
+  const char *clamps = gtk_editable_get_text (GTK_EDITABLE (clamp_entry));
+  const char *replacements = gtk_editable_get_text (GTK_EDITABLE (replace_entry));
+  if (g_strcmp0 (response, "report") == 0)
+    start_trace (self, clamps, replacements, NULL, ST_IMAGE_KIND_SAME, ST_WRITE_DEFAULT);
+  else if (g_strcmp0 (response, "save") == 0)
+    {
+      GtkFileChooserNative *chooser = gtk_file_chooser_native_new (_("Save a Clean Copy"), GTK_WINDOW (self),
+                                                                   GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+      static const char *ids[] = { "same", "spur64", "spur32", "folder", NULL };
+      const char *labels[] = { _("The image’s own format"), _("Spur 64-bit"), _("Spur 32-bit"),
+                               _("Pharo folder format"), NULL };
+      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "format", _("Format"), ids, labels);
+      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "format", "same");
+      if (self->file != NULL)
+        {
+          g_autofree char *base = g_file_get_basename (self->file);
+          char *dot = strrchr (base, '.');
+          if (dot != NULL)
+            *dot = '\0';
+          g_autofree char *name = g_strdup_printf ("%s-clean.image", base);
+          gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+        }
+      g_object_set_data_full (G_OBJECT (chooser), "clamps", g_strdup (clamps), g_free);
+      g_object_set_data_full (G_OBJECT (chooser), "replacements", g_strdup (replacements), g_free);
+      g_signal_connect (chooser, "response", G_CALLBACK (trace_file_response), self);
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+    }
+}
+
+static GtkWidget *
+labelled_entry (GtkWidget *box, const char *label, const char *placeholder)
+{
+  GtkWidget *l = gtk_label_new (label);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_widget_add_css_class (l, "heading");
+  GtkWidget *e = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (e), placeholder);
+  gtk_widget_add_css_class (e, "field-value");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (e), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_box_append (GTK_BOX (box), l);
+  gtk_box_append (GTK_BOX (box), e);
+  return e;
+}
+
+static void
+action_save_clean_copy (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (self->vm == NULL)
+    return;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Save a Clean Copy"),
+                                              _("The copy holds only the objects reachable from the image’s roots, "
+                                                "packed together. Objects can be left out (every reference to them "
+                                                "becomes nil) or replaced by others."));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *clamp = labelled_entry (box, _("Leave out"), _("paths or classes, e.g. Smalltalk.Foo special.3.value"));
+  GtkWidget *replace = labelled_entry (box, _("Replace"), _("FROM=TO pairs, e.g. OldClass=NewClass"));
+  g_object_set_data (G_OBJECT (box), "clamp", clamp);
+  g_object_set_data (G_OBJECT (box), "replace", replace);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "report", _("_Report Only"), "save", _("_Choose File…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  g_signal_connect (dialog, "response", G_CALLBACK (trace_options_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* For scripts and tests: trace to PATH in the image's own format, no options. */
+static void
+action_save_clean_to (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  start_trace (THAW_WINDOW (user_data), NULL, NULL, g_variant_get_string (param, NULL), ST_IMAGE_KIND_SAME,
+               ST_WRITE_DEFAULT);
+}
+
 /* Write what the panels show to a key file, so tests (and bug reports) can
  * compare the window with thaw-cli. */
 static void
@@ -1024,6 +1285,9 @@ action_export_state (GSimpleAction *action, GVariant *param, gpointer user_data)
       g_key_file_set_string (kf, "inspector", "print", thaw_inspector_get_print (self->inspector) ?: "");
       g_key_file_set_integer (kf, "edits", "count", self->edits ? (int) st_edit_log_count (self->edits) : 0);
       g_key_file_set_integer (kf, "reader", "defects", (int) self->vm->defects->len);
+      g_key_file_set_boolean (kf, "window", "busy", self->saving);
+      if (self->last_trace_report != NULL)
+        g_key_file_set_string (kf, "trace", "report", self->last_trace_report);
     }
   g_autoptr (GError) error = NULL;
   if (!g_key_file_save_to_file (kf, g_variant_get_string (param, NULL), &error))
@@ -1041,6 +1305,8 @@ static const GActionEntry win_actions[] = {
   { "edit", action_edit, "s" },
   { "save-as", action_save_as },
   { "save-to", action_save_to, "s" },
+  { "save-clean-copy", action_save_clean_copy },
+  { "save-clean-to", action_save_clean_to, "s" },
   { "export-state", action_export_state, "s" },
 };
 

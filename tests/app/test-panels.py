@@ -242,6 +242,47 @@ def check_edit_and_save(tmp):
         thaw.stop()
 
 
+def check_clean_copy(tmp):
+    folder, file = "squeakjs-headless32", "headless.image"
+    path = image_path(folder, file)
+    name = "save clean copy writes a traced image with the same digest, smaller, checking clean"
+    if not os.path.exists(path):
+        skip(name, f"real image {path} is missing")
+        return
+    work = os.path.join(tmp, "clean")
+    os.makedirs(work)
+    out = os.path.join(work, "clean.image")
+    thaw = Thaw(path)
+    try:
+        thaw.wait_registered()
+        wait_analysed(tmp)
+        action("save-clean-to", out)
+        st = None
+        for _ in range(100):
+            st = export_state(tmp)
+            if os.path.exists(out) and st["window"].get("busy") == "false":
+                break
+            time.sleep(0.2)
+        time.sleep(1.5)
+        screenshot("clean-copy-report.png")
+        problems = []
+        if not os.path.exists(out):
+            problems.append("no clean copy written")
+        else:
+            if cli_json("digest", out)["sha256"] != cli_json("digest", path)["sha256"]:
+                problems.append("digest differs from the original's")
+            if os.path.getsize(out) >= os.path.getsize(path):
+                problems.append(f"not smaller: {os.path.getsize(out)} >= {os.path.getsize(path)} bytes")
+            if subprocess.run([CLI, "check", out], capture_output=True).returncode != 0:
+                problems.append("thaw-cli check finds problems in the copy")
+            report = st["trace"].get("report", "") if st is not None and st.has_section("trace") else ""
+            if "dropped" not in report:
+                problems.append(f"the window's report is {report!r}")
+        tap(not problems, name, "\n".join(problems))
+    finally:
+        thaw.stop()
+
+
 def main():
     if not os.environ.get("DISPLAY"):
         print("1..0 # SKIP no X display (run the app suite under xvfb-run)")
@@ -250,7 +291,7 @@ def main():
         if shutil.which(tool) is None:
             print(f"1..0 # SKIP {tool} is not installed")
             return 0
-    print(f"1..{len(REAL) + 3}")
+    print(f"1..{len(REAL) + 4}")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
         os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")
@@ -259,6 +300,7 @@ def main():
         for folder, file in REAL:
             check_image(tmp, folder, file)
         check_edit_and_save(tmp)
+        check_clean_copy(tmp)
     return 1 if failures else 0
 
 

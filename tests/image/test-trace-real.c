@@ -228,6 +228,38 @@ test_cli_damaged (void)
   thaw_test_rmdir (dir);
 }
 
+/* A traced image still runs: the image's own compiler answers 3 + 4 in it
+ * just as in the original (the images here that have a compiler). */
+static void
+test_traced_runs (gconstpointer data)
+{
+  const ThawRealImage *ri = data;
+  g_autofree char *path = thaw_test_real_image (ri->folder, ri->file);
+  if (path == NULL)
+    return;
+  g_autofree char *dir = thaw_test_tmpdir ();
+  g_autofree char *out = g_build_filename (dir, "traced.image", NULL);
+  g_autofree char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+  int status = -1;
+  g_assert_true (thaw_test_run_cli (&o1, &e1, &status, "trace", path, "-o", out, NULL));
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (thaw_test_run_cli (&o2, &e2, &status, "run", "--eval", "3 + 4", "--json", path, NULL));
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (o2, "\"eval_result\": \"7\""));
+  g_assert_true (thaw_test_run_cli (&o3, &e3, &status, "run", "--eval", "3 + 4", "--json", out, NULL));
+  if (status != 0 || strstr (o3, "\"eval_result\": \"7\"") == NULL)
+    g_test_message ("traced image: %s%s", o3, e3);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (o3, "\"eval_result\": \"7\""));
+  thaw_test_rmdir (dir);
+}
+
+static const ThawRealImage with_compiler[] = {
+  { "cuis4.1", "Cuis4.1-1544-reduced.image" },
+  { "squeak-mini", "mini.image" },
+  { "scratch", "Scratch.image" },
+};
+
 int
 main (int argc, char **argv)
 {
@@ -240,5 +272,10 @@ main (int argc, char **argv)
   g_test_add_func ("/image/trace/spur32-through-64", test_spur32_through_64);
   g_test_add_func ("/image/trace/cli", test_cli);
   g_test_add_func ("/image/trace/cli-damaged", test_cli_damaged);
+  for (gsize i = 0; i < G_N_ELEMENTS (with_compiler); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/image/trace/traced-runs/%s", with_compiler[i].folder);
+      g_test_add_data_func (name, &with_compiler[i], test_traced_runs);
+    }
   return g_test_run ();
 }
