@@ -275,5 +275,8 @@ void st_prims_install (StInterp *it);
 /* A named primitive Thaw implements (prims-file.c), or NULL. */
 void st_prims_files_free (StInterp *it);
 void st_prims_install_old_file (StInterp *it);
+/* 6502-era images call MiscPrimitivePlugin by number (234-237, 243-246):
+ * enters those numbers in the table (plugins/misc-prims.c). */
+void st_prims_install_old_misc (StInterp *it);
 
 G_END_DECLS

@@ -160,7 +160,10 @@ st_interp_init (StVM *vm, GError **error)
 
   st_prims_install (it);
   if (it->block_contexts)
-    st_prims_install_old_file (it);
+    {
+      st_prims_install_old_file (it);
+      st_prims_install_old_misc (it);
+    }
   it->start_usecs = g_get_monotonic_time ();
   it->utc_offset_usecs = g_get_real_time () - it->start_usecs;
 

@@ -11,6 +11,8 @@ static const struct {
 } modules[] = {
   { "FilePlugin", st_plugin_file },
   { "ConsolePlugin", st_plugin_console },
+  { "LargeIntegers", st_plugin_large_integers },
+  { "MiscPrimitivePlugin", st_plugin_misc },
 };
 
 StPrimFn

@@ -24,7 +24,8 @@ G_BEGIN_DECLS
   X (14, bit_and) X (15, bit_or) X (16, bit_xor) X (17, bit_shift) \
   X (18, make_point) X (19, fail) \
   X (110, identical) X (169, not_identical) X (159, hash_multiply) \
-  X (21, large_add) X (22, large_subtract) X (23, large_less_than) X (24, large_greater_than) \
+  /* plugins/large-int.c: LargeIntegers of any size */ \
+  X (20, large_rem) X (21, large_add) X (22, large_subtract) X (23, large_less_than) X (24, large_greater_than) \
   X (25, large_less_or_equal) X (26, large_greater_or_equal) X (27, large_equal) X (28, large_not_equal) \
   X (29, large_multiply) X (30, large_divide) X (31, large_mod) X (32, large_div) X (33, large_quo) \
   X (34, large_bit_and) X (35, large_bit_or) X (36, large_bit_xor) X (37, large_bit_shift) \
