@@ -73,6 +73,18 @@ st_interp_load_context (StInterp *it, StOop ctx)
     }
   int64_t pc0 = st_smallint_value (pc) - 1;
   int64_t spv = st_smallint_value (stackp);
+  /* A 32-bit image's own code (Context>>jump, the simulator) may set a pc
+   * it computed in its terms (initialPC = (numLiterals+1)*4+1).  A pc
+   * below the heap's first bytecode can only be one of those: translate
+   * it and write it back.  (Stopgap added with BitBlt, which lets Cuis
+   * startup reach Process>>terminate; pcs beyond that range stay as they
+   * are.) */
+  if (vm->personality.word_bytes == 4 && pc0 < (int64_t) hdr.initial_pc
+      && pc0 >= (int64_t) (hdr.num_literals + 1) * 4)
+    {
+      pc0 += (int64_t) hdr.initial_pc - (int64_t) (hdr.num_literals + 1) * 4;
+      s[ST_CTX_PC] = st_smallint_oop (pc0 + 1);
+    }
   if (pc0 < (int64_t) hdr.initial_pc || pc0 >= (int64_t) hdr.end_pc || spv < 0
       || (uint64_t) spv > n - ST_CTX_TEMP0)
     {

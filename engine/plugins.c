@@ -11,6 +11,7 @@ static const struct {
 } modules[] = {
   { "FilePlugin", st_plugin_file },
   { "ConsolePlugin", st_plugin_console },
+  { "BitBltPlugin", st_plugin_bitblt },
   { "LargeIntegers", st_plugin_large_integers },
   { "MiscPrimitivePlugin", st_plugin_misc },
 };

@@ -19,6 +19,7 @@ typedef struct {
 /* The modules (each table ends with { NULL, NULL }). */
 extern const StNamedPrim st_plugin_file[];           /* FilePlugin (prims-file.c) */
 extern const StNamedPrim st_plugin_console[];        /* ConsolePlugin (prims-file.c) */
+extern const StNamedPrim st_plugin_bitblt[];         /* BitBltPlugin (plugins/bitblt.c) */
 extern const StNamedPrim st_plugin_large_integers[]; /* LargeIntegers (plugins/large-int.c) */
 extern const StNamedPrim st_plugin_misc[];           /* MiscPrimitivePlugin (plugins/misc-prims.c) */
 

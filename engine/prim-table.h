@@ -79,7 +79,9 @@ G_BEGIN_DECLS
   X (149, get_attribute) X (230, relinquish_processor) X (231, force_display_update) \
   X (240, utc_microseconds) X (241, local_microseconds) X (242, signal_at_utc_microseconds) \
   X (254, vm_parameter) X (134, interrupt_semaphore) X (133, set_interrupt_key) \
-  X (107, mouse_buttons) X (108, kbd_next) X (109, kbd_next) X (90, mouse_point) X (91, test_display_depth)
+  X (107, mouse_buttons) X (108, kbd_next) X (109, kbd_next) X (90, mouse_point) X (91, test_display_depth) \
+  /* plugins/bitblt.c: BitBlt */ \
+  X (96, copy_bits)
 
 #define ST_PRIM_DECLARE(n, name) StPrimResult st_prim_##name (StVM *vm, int argc);
 ST_PRIMITIVES (ST_PRIM_DECLARE)
