@@ -14,6 +14,8 @@ static const struct {
   { "BitBltPlugin", st_plugin_bitblt },
   { "LargeIntegers", st_plugin_large_integers },
   { "MiscPrimitivePlugin", st_plugin_misc },
+  { "FloatArrayPlugin", st_plugin_float_array },
+  { "", st_plugin_vm_float_array },
 };
 
 StPrimFn

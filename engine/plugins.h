@@ -22,6 +22,8 @@ extern const StNamedPrim st_plugin_console[];        /* ConsolePlugin (prims-fil
 extern const StNamedPrim st_plugin_bitblt[];         /* BitBltPlugin (plugins/bitblt.c) */
 extern const StNamedPrim st_plugin_large_integers[]; /* LargeIntegers (plugins/large-int.c) */
 extern const StNamedPrim st_plugin_misc[];           /* MiscPrimitivePlugin (plugins/misc-prims.c) */
+extern const StNamedPrim st_plugin_float_array[];    /* FloatArrayPlugin (plugins/float-array.c) */
+extern const StNamedPrim st_plugin_vm_float_array[]; /* module-less FloatArray prims (plugins/float-array.c) */
 
 /* The function for module>>name, or NULL when Thaw has none. */
 StPrimFn st_prims_named_lookup (const char *module, const char *name);

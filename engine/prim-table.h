@@ -81,7 +81,10 @@ G_BEGIN_DECLS
   X (254, vm_parameter) X (134, interrupt_semaphore) X (133, set_interrupt_key) \
   X (107, mouse_buttons) X (108, kbd_next) X (109, kbd_next) X (90, mouse_point) X (91, test_display_depth) \
   /* plugins/bitblt.c: BitBlt */ \
-  X (96, copy_bits)
+  X (96, copy_bits) \
+  /* prims-stream.c: streams, character scanning, 16-bit elements */ \
+  X (65, stream_next) X (66, stream_next_put) X (67, stream_at_end) X (103, scan_characters) \
+  X (143, short_at) X (144, short_at_put)
 
 #define ST_PRIM_DECLARE(n, name) StPrimResult st_prim_##name (StVM *vm, int argc);
 ST_PRIMITIVES (ST_PRIM_DECLARE)

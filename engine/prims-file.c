@@ -11,6 +11,9 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "interp-private.h"
 #include "plugins.h"
@@ -25,6 +28,7 @@ typedef struct {
   bool writable;
   bool written;
   bool superseded;      /* a later open of the same path shares the data */
+  bool deleted;         /* a marker: primitiveFileDelete removed this path (never a handle) */
   int stdio;            /* 0 stdin, 1 stdout, 2 stderr, -1 a file */
 } StFile;
 
@@ -77,7 +81,8 @@ file_of (StInterp *it, StOop h)
   int64_t i = st_smallint_value (h) - HANDLE_BASE;
   if (i < 0 || (guint64) i >= it->files->len)
     return NULL;
-  return g_ptr_array_index (it->files, i);
+  StFile *f = g_ptr_array_index (it->files, i);
+  return f != NULL && f->deleted ? NULL : f;
 }
 
 void
@@ -128,6 +133,22 @@ prim_file_open (StVM *vm, int argc)
       StFile *g = g_ptr_array_index (it->files, i);
       if (g != NULL && g->stdio < 0 && !g->superseded && strcmp (g->path, name) == 0)
         {
+          if (g->deleted && !writable)
+            {
+              g_free (name);
+              return ST_PRIM_FAIL;
+            }
+          if (g->deleted)
+            {
+              /* Created anew over a deleted file: empty, nothing read from disk. */
+              g->superseded = true;
+              StFile *f = g_new0 (StFile, 1);
+              f->path = name;
+              f->data = g_byte_array_new ();
+              f->writable = true;
+              f->stdio = -1;
+              return st_prim_return (it, argc, add_file (it, f));
+            }
           StFile *f = g_new0 (StFile, 1);
           f->path = name;
           f->data = g_byte_array_ref (g->data);
@@ -363,6 +384,9 @@ prim_console_log (StVM *vm, int argc)
   return ST_PRIM_OK;
 }
 
+static StPrimResult prim_file_delete (StVM *vm, int argc);
+static StPrimResult prim_directory_lookup (StVM *vm, int argc);
+
 const StNamedPrim st_plugin_file[] = {
   { "primitiveFileOpen", prim_file_open },
   { "primitiveFileClose", prim_file_close },
@@ -377,6 +401,8 @@ const StNamedPrim st_plugin_file[] = {
   { "primitiveFileTruncate", prim_file_truncate },
   { "primitiveFileStdioHandles", prim_file_stdio_handles },
   { "primitiveDirectoryDelimitor", prim_directory_delimitor },
+  { "primitiveFileDelete", prim_file_delete },
+  { "primitiveDirectoryLookup", prim_directory_lookup },
   { NULL, NULL },
 };
 
@@ -385,15 +411,166 @@ const StNamedPrim st_plugin_console[] = {
   { NULL, NULL },
 };
 
-/* primitiveDirectoryLookup: path index — no entries (the sandbox does not
- * list directories yet). */
+/* The live (not superseded) entry for path: a file the image opened or
+ * wrote, or a deletion marker; NULL when there is none. */
+static StFile *
+live_entry (StInterp *it, const char *path)
+{
+  for (guint i = 0; it->files != NULL && i < it->files->len; i++)
+    {
+      StFile *g = g_ptr_array_index (it->files, i);
+      if (g != NULL && g->stdio < 0 && !g->superseded && strcmp (g->path, path) == 0)
+        return g;
+    }
+  return NULL;
+}
+
+/* primitiveFileDelete: name.  Inside the sandbox: the file disappears for
+ * this run (later opens for reading fail, lookups skip it, a file written
+ * here is no longer reported); the disk is not touched.  Fails when there
+ * is no such file. */
+static StPrimResult
+prim_file_delete (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  char *name = st_interp_string (vm, st_stack_value (it, 0));
+  if (name == NULL || name[0] == '\0')
+    {
+      g_free (name);
+      return ST_PRIM_ERR_BAD_ARGUMENT;
+    }
+  StFile *e = live_entry (it, name);
+  bool exists = e != NULL ? !e->deleted : g_file_test (name, G_FILE_TEST_IS_REGULAR);
+  if (!exists)
+    {
+      g_free (name);
+      return ST_PRIM_FAIL;
+    }
+  /* Handles still open keep their data, as on Unix. */
+  for (guint i = 0; it->files != NULL && i < it->files->len; i++)
+    {
+      StFile *g = g_ptr_array_index (it->files, i);
+      if (g != NULL && g->stdio < 0 && strcmp (g->path, name) == 0)
+        g->superseded = true;
+    }
+  StFile *m = g_new0 (StFile, 1);
+  m->path = name;
+  m->data = g_byte_array_new ();
+  m->deleted = true;
+  m->stdio = -1;
+  add_file (it, m);
+  st_pop_n (it, argc);
+  return ST_PRIM_OK;
+}
+
+#define MAX_DIR_ENTRIES 100000
+/* Seconds from 1901-01-01 to 1970-01-01, the Squeak clock's epoch. */
+#define SQUEAK_EPOCH_OFFSET G_GINT64_CONSTANT (2177452800)
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Local seconds since 1901 for a Unix time. */
+static int64_t
+squeak_seconds (int64_t unix_secs)
+{
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_local (unix_secs);
+  int64_t off = t != NULL ? g_date_time_get_utc_offset (t) / G_TIME_SPAN_SECOND : 0;
+  return unix_secs + off + SQUEAK_EPOCH_OFFSET;
+}
+
+/* primitiveDirectoryLookup: path index.  The index-th (1-based) entry of
+ * the directory, names sorted, as {name. creation. modification.
+ * isDirectory. size} (times in local seconds since 1901); nil past the
+ * last entry; fails when the directory cannot be read.  Reads the disk
+ * (the sandbox allows reading), leaves out files deleted in this run and
+ * adds files created in this run. */
 static StPrimResult
 prim_directory_lookup (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
   if (argc != 2)
     return ST_PRIM_ERR_BAD_NUM_ARGS;
-  return st_prim_return (it, argc, vm->nil_obj);
+  StOop idx = st_stack_value (it, 0);
+  if (!st_is_smallint (idx) || st_smallint_value (idx) < 1)
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  g_autofree char *path = st_interp_string (vm, st_stack_value (it, 1));
+  if (path == NULL)
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const char *dir = path[0] != '\0' ? path : "/";
+  GDir *d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return ST_PRIM_FAIL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *n;
+  while ((n = g_dir_read_name (d)) != NULL && names->len < MAX_DIR_ENTRIES)
+    {
+      g_autofree char *full = g_build_filename (dir, n, NULL);
+      StFile *e = live_entry (it, full);
+      if (e == NULL || !e->deleted)
+        g_ptr_array_add (names, g_strdup (n));
+    }
+  g_dir_close (d);
+  /* Files created in this run in that directory. */
+  for (guint i = 0; it->files != NULL && i < it->files->len && names->len < MAX_DIR_ENTRIES; i++)
+    {
+      StFile *g = g_ptr_array_index (it->files, i);
+      if (g == NULL || g->stdio >= 0 || g->superseded || g->deleted || g_file_test (g->path, G_FILE_TEST_EXISTS))
+        continue;
+      g_autofree char *parent = g_path_get_dirname (g->path);
+      g_autofree char *want = g_canonicalize_filename (dir, "/");
+      g_autofree char *have = g_canonicalize_filename (parent, "/");
+      if (strcmp (want, have) == 0)
+        g_ptr_array_add (names, g_path_get_basename (g->path));
+    }
+  g_ptr_array_sort (names, compare_names);
+  /* the same name twice (a file opened twice) counts once */
+  for (guint i = 1; i < names->len;)
+    if (strcmp (g_ptr_array_index (names, i - 1), g_ptr_array_index (names, i)) == 0)
+      g_ptr_array_remove_index (names, i);
+    else
+      i++;
+  uint64_t k = (uint64_t) st_smallint_value (idx) - 1;
+  if (k >= names->len)
+    return st_prim_return (it, argc, vm->nil_obj);
+  const char *name = g_ptr_array_index (names, k);
+  g_autofree char *full = g_build_filename (dir, name, NULL);
+  int64_t ctime = 0, mtime = 0, size = 0;
+  bool is_dir = false;
+  GStatBuf st;
+  StFile *e = live_entry (it, full);
+  if (e != NULL && !e->deleted && e->written)
+    {
+      size = e->data->len;
+      ctime = mtime = squeak_seconds (g_get_real_time () / G_USEC_PER_SEC);
+    }
+  else if (g_stat (full, &st) == 0)
+    {
+      is_dir = S_ISDIR (st.st_mode);
+      size = is_dir ? 0 : (int64_t) st.st_size;
+      ctime = squeak_seconds ((int64_t) st.st_ctime);
+      mtime = squeak_seconds ((int64_t) st.st_mtime);
+    }
+  else if (e != NULL && !e->deleted)
+    size = e->data->len;
+  StOop a = st_interp_new_array (it, 5);
+  if (a == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  StOop s = st_interp_new_string (it, name);
+  StOop c = st_interp_integer (it, ctime), m = st_interp_integer (it, mtime), z = st_interp_integer (it, size);
+  if (s == 0 || c == 0 || m == 0 || z == 0)
+    return ST_PRIM_ERR_NO_MEMORY;
+  st_store (vm, a, 0, s);
+  st_store (vm, a, 1, c);
+  st_store (vm, a, 2, m);
+  st_store (vm, a, 3, st_bool (it, is_dir));
+  st_store (vm, a, 4, z);
+  return st_prim_return (it, argc, a);
 }
 
 /* 6502-era images call the file primitives by number (150-163) rather
@@ -403,7 +580,7 @@ st_prims_install_old_file (StInterp *it)
 {
   static const struct { guint n; StPrimFn fn; } old[] = {
     { 150, prim_file_at_end }, { 151, prim_file_close }, { 152, prim_file_get_position },
-    { 153, prim_file_open }, { 154, prim_file_read }, { 155, prim_file_set_position },
+    { 153, prim_file_open }, { 154, prim_file_read }, { 155, prim_file_set_position }, { 156, prim_file_delete },
     { 157, prim_file_size }, { 158, prim_file_write }, { 161, prim_directory_delimitor },
     { 162, prim_directory_lookup },
   };
