@@ -152,6 +152,8 @@ struct _StInterp {
   FILE *trace;
   GPtrArray *events;              /* char *: the first notable events (DNUs...) */
   GPtrArray *files;               /* StFile *, the sandboxed FilePlugin's open files (prims-file.c) */
+  struct _StDebug *debug;         /* the attached debugger (debug.c), or NULL */
+  gint64 debug_regular_at;        /* while it checks every boundary: when the periodic work is due */
 };
 
 static inline StInterp *st_interp (StVM *vm) { return (StInterp *) vm->interp; }
@@ -253,6 +255,10 @@ StOop st_interp_character (StInterp *it, guint32 cp);    /* 0 when impossible */
 bool  st_interp_char_value (StInterp *it, StOop o, guint32 *out);
 StOop st_interp_float (StInterp *it, double d);          /* 0 when eden is full */
 bool  st_interp_float_value (StInterp *it, StOop o, double *out);
+
+/* --- debug.c: called by the periodic check when a debugger is attached;
+ * TRUE to halt at this boundary, *every when it wants the next one too. --- */
+bool  st_debug_check (StInterp *it, bool *every);
 
 /* --- sched.c --- */
 StOop st_sched_scheduler (StInterp *it);

@@ -460,6 +460,21 @@ periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
 {
   if (it->stop != ST_RUN_CONTINUE)
     return it->stop;
+  bool every = false;
+  if (it->debug != NULL)
+    {
+      if (st_debug_check (it, &every))
+        return ST_RUN_TRAP;
+      /* Looking at every boundary for the debugger: the periodic work
+       * keeps its own cadence, unless someone asked for it now (check_at
+       * set to 0). */
+      if (every && (gint64) it->stats.bytecodes < it->debug_regular_at
+          && __atomic_load_n (&it->check_at, __ATOMIC_RELAXED) != 0)
+        {
+          __atomic_store_n (&it->check_at, (gint64) it->stats.bytecodes, __ATOMIC_RELAXED);
+          return ST_RUN_CONTINUE;
+        }
+    }
   if (__atomic_exchange_n (&it->trap, 0, __ATOMIC_RELAXED))
     return ST_RUN_TRAP;
   if (max_bytecodes != 0 && it->stats.bytecodes >= max_bytecodes)
@@ -479,6 +494,9 @@ periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
   uint64_t next = it->stats.bytecodes + CHECK_INTERVAL;
   if (max_bytecodes != 0 && next > max_bytecodes)
     next = max_bytecodes;
+  it->debug_regular_at = (gint64) next;
+  if (every)
+    next = it->stats.bytecodes;  /* the debugger looks at every boundary */
   __atomic_store_n (&it->check_at, (gint64) next, __ATOMIC_RELAXED);
   return ST_RUN_CONTINUE;
 }
@@ -644,6 +662,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   if (max_bytecodes != 0)
     max_bytecodes += it->stats.bytecodes;
   __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
+  it->debug_regular_at = 0;
   StRunStatus status;
   const StOop nil = it->nil;
 

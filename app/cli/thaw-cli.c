@@ -23,6 +23,7 @@ static const CliCommand commands[] = {
   { "edit", "IMAGE --set P=V -o OUT", "Set slots (nil, numbers, $c, 'str', #sym, a path) and write a new image", cli_edit },
   { "trace", "IMAGE -o OUT", "Write a clean, compacted clone holding only what is reachable (--clamp, --replace, --dry-run)", cli_trace },
   { "run", "IMAGE", "Run the image headless (--seconds N, --bytecodes N, --until-quit) and report how far it got", cli_run },
+  { "debug", "IMAGE [-x SCRIPT]", "Debug the image from its first bytecode: break, step, next, finish, bt, print, set (commands from SCRIPT or stdin)", cli_debug },
 };
 
 static const CliCommand *current;

@@ -45,5 +45,6 @@ int cli_stack (int argc, char **argv);
 int cli_edit (int argc, char **argv);
 int cli_run (int argc, char **argv);
 int cli_trace (int argc, char **argv);
+int cli_debug (int argc, char **argv);
 
 G_END_DECLS
