@@ -55,6 +55,7 @@ struct _ThawWindow
   gboolean         saving;        /* a save thread reads the heap */
   GHashTable      *shown;         /* Overview values by key, for win.export-state */
   char            *last_trace_report;
+  gboolean         disposed;      /* async work finishing after the window closed does nothing */
   GFile           *file;
   GCancellable    *load_cancellable;
   guint            load_serial;
@@ -274,6 +275,14 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   StVM *checked = g_task_get_task_data (G_TASK (result));
   Analysis *a = g_task_propagate_pointer (G_TASK (result), NULL);
   self->checking_vm = NULL;
+  if (self->disposed)
+    {
+      if (checked != self->vm)
+        st_vm_free (checked);
+      if (a != NULL)
+        analysis_free (a);
+      return;
+    }
   if (checked != self->vm)
     {
       /* The window moved on to another image while this one was checked. */
@@ -537,7 +546,7 @@ apply_progress (gpointer p)
   ThawWindow *self = g_weak_ref_get (&u->window);
   if (self != NULL)
     {
-      if (self->load_serial == u->serial)
+      if (!self->disposed && self->load_serial == u->serial)
         gtk_progress_bar_set_fraction (self->loading_progress, u->fraction);
       g_object_unref (self);
     }
@@ -600,7 +609,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   LoadJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
   StVM *vm = g_task_propagate_pointer (G_TASK (result), &error);
-  if (job->serial != self->load_serial)
+  if (self->disposed || job->serial != self->load_serial)
     {
       st_vm_free (vm);   /* a later load replaced this one */
       return;
@@ -750,6 +759,7 @@ static void
 thaw_window_dispose (GObject *object)
 {
   ThawWindow *self = THAW_WINDOW (object);
+  self->disposed = TRUE;
   if (self->inspector != NULL)
     thaw_inspector_set_vm (self->inspector, NULL);
   g_clear_pointer (&self->edits, st_edit_log_free);
@@ -910,6 +920,8 @@ save_done (GObject *source, GAsyncResult *result, gpointer user_data)
   SaveJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
   self->saving = FALSE;
+  if (self->disposed)
+    return;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_autofree char *text = g_strdup_printf (_("The image was not saved: %s"), error->message);
@@ -1103,6 +1115,8 @@ trace_done (GObject *source, GAsyncResult *result, gpointer user_data)
   TraceJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
   self->saving = FALSE;
+  if (self->disposed)
+    return;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_autofree char *text = g_strdup_printf (_("No clean copy was made: %s"), error->message);

@@ -48,7 +48,7 @@ shoot () {
   convert "$2" -format '%k' info:
 }
 
-echo "1..8"
+echo "1..9"
 
 # 1. The empty window is drawn, not a blank frame.
 start
@@ -150,6 +150,29 @@ if grep -q "window-width" "$XDG_CONFIG_HOME/glib-2.0/settings/keyfile" 2>/dev/nu
   ok "window size saved in GSettings"
 else
   not_ok "window size saved in GSettings" "no window-width in the keyfile backend"
+fi
+
+# 9. Quitting while images are still being read and checked ends cleanly.
+cuis="$THAW_IMAGES_DIR/cuis4.1/Cuis4.1-1544-reduced.image"
+if [ -f "$cuis" ] && [ -f "$pharo" ]; then
+  start "$cuis" "$pharo"
+  sleep 0.5
+  gdbus call --session --dest dev.thaw.Thaw --object-path /dev/thaw/Thaw \
+    --method org.gtk.Actions.Activate quit '[]' '{}' >/dev/null 2>&1
+  for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  if kill -0 $pid 2>/dev/null; then
+    not_ok "quit while reading and checking" "still running 10 s after app.quit"
+  else
+    wait $pid; code=$?
+    if [ $code -eq 0 ] && ! grep -qE "CRITICAL|Segmentation|Aborted" "$work/out.log"; then
+      ok "quit while reading and checking"
+    else
+      not_ok "quit while reading and checking" "exit status $code" "$(grep -E 'CRITICAL|Segm|Abort' "$work/out.log" | head -5)"
+    fi
+  fi
+  pid=
+else
+  skip "quit while reading and checking" "real images missing"
 fi
 
 exit $((fails > 0))
