@@ -17,6 +17,7 @@ static const CliCommand commands[] = {
   { "digest", "IMAGE", "Print the SHA-256 of the reachable object graph (format independent)", cli_digest },
   { "check", "IMAGE", "Check the heap's integrity; exit 1 when problems are found", cli_check },
   { "census", "IMAGE", "Count instances and bytes per class and per format (--top N, --sort count|bytes)", cli_census },
+  { "display", "IMAGE", "Write the saved Display Form as a PPM picture (-o FILE.ppm, --reverse)", cli_display },
   { "map", "IMAGE", "Show what each segment's byte ranges hold, and free-space fragmentation (--png FILE)", cli_map },
   { "inspect", "IMAGE [PATH]", "Print one object by path (special.3.value, Foo>>bar, ...)", cli_inspect },
   { "stack", "IMAGE", "Print every process with its stack (like printAllStacks)", cli_stack },

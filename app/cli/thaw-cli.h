@@ -39,6 +39,7 @@ int cli_convert (int argc, char **argv);
 int cli_digest (int argc, char **argv);
 int cli_check (int argc, char **argv);
 int cli_census (int argc, char **argv);
+int cli_display (int argc, char **argv);
 int cli_map (int argc, char **argv);
 int cli_inspect (int argc, char **argv);
 int cli_stack (int argc, char **argv);
