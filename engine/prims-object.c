@@ -896,42 +896,37 @@ become (StInterp *it, StOop a, StOop b, bool two_way, bool copy_hash)
   return ST_PRIM_OK;
 }
 
-/* elementsExchangeIdentityWith: */
-StPrimResult
-st_prim_array_become (StVM *vm, int argc)
+/* The one-argument become primitives differ only in direction and hashes. */
+static StPrimResult
+become_prim (StVM *vm, int argc, bool two_way, bool copy_hash)
 {
   StInterp *it = st_interp (vm);
   if (argc != 1)
     return ST_PRIM_ERR_BAD_NUM_ARGS;
-  StPrimResult r = become (it, st_stack_value (it, 1), st_stack_value (it, 0), true, false);
+  StPrimResult r = become (it, st_stack_value (it, 1), st_stack_value (it, 0), two_way, copy_hash);
   if (r == ST_PRIM_OK)
     st_pop_n (it, argc);
   return r;
+}
+
+/* elementsExchangeIdentityWith: */
+StPrimResult
+st_prim_array_become (StVM *vm, int argc)
+{
+  return become_prim (vm, argc, true, false);
 }
 
 /* elementsForwardIdentityTo: (the targets take the sources' hashes) */
 StPrimResult
 st_prim_array_become_one_way (StVM *vm, int argc)
 {
-  StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
-  StPrimResult r = become (it, st_stack_value (it, 1), st_stack_value (it, 0), false, true);
-  if (r == ST_PRIM_OK)
-    st_pop_n (it, argc);
-  return r;
+  return become_prim (vm, argc, false, true);
 }
 
 StPrimResult
 st_prim_array_become_one_way_no_copy_hash (StVM *vm, int argc)
 {
-  StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
-  StPrimResult r = become (it, st_stack_value (it, 1), st_stack_value (it, 0), false, false);
-  if (r == ST_PRIM_OK)
-    st_pop_n (it, argc);
-  return r;
+  return become_prim (vm, argc, false, false);
 }
 
 /* elementsForwardIdentityTo: targets copyHash: aBoolean */
