@@ -316,8 +316,9 @@ index_arg (StOop o, uint64_t *i)
   return true;
 }
 
-StPrimResult
-st_prim_at (StVM *vm, int argc)
+/* at: and at:put:, and their String variants (elements as Characters). */
+static StPrimResult
+at_prim (StVM *vm, int argc, bool string)
 {
   StInterp *it = st_interp (vm);
   uint64_t i;
@@ -326,14 +327,14 @@ st_prim_at (StVM *vm, int argc)
   if (!index_arg (st_stack_value (it, 0), &i))
     return ST_PRIM_ERR_BAD_INDEX;
   StPrimResult err;
-  StOop v = element_at (it, st_stack_value (it, 1), i, false, &err);
+  StOop v = element_at (it, st_stack_value (it, 1), i, string, &err);
   if (err != ST_PRIM_OK)
     return err;
   return st_prim_return (it, argc, v);
 }
 
-StPrimResult
-st_prim_at_put (StVM *vm, int argc)
+static StPrimResult
+at_put_prim (StVM *vm, int argc, bool string)
 {
   StInterp *it = st_interp (vm);
   uint64_t i;
@@ -342,43 +343,16 @@ st_prim_at_put (StVM *vm, int argc)
   if (!index_arg (st_stack_value (it, 1), &i))
     return ST_PRIM_ERR_BAD_INDEX;
   StOop v = st_stack_value (it, 0);
-  StPrimResult r = element_at_put (it, st_stack_value (it, 2), i, v, false);
+  StPrimResult r = element_at_put (it, st_stack_value (it, 2), i, v, string);
   if (r != ST_PRIM_OK)
     return r;
   return st_prim_return (it, argc, v);
 }
 
-StPrimResult
-st_prim_string_at (StVM *vm, int argc)
-{
-  StInterp *it = st_interp (vm);
-  uint64_t i;
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
-  if (!index_arg (st_stack_value (it, 0), &i))
-    return ST_PRIM_ERR_BAD_INDEX;
-  StPrimResult err;
-  StOop v = element_at (it, st_stack_value (it, 1), i, true, &err);
-  if (err != ST_PRIM_OK)
-    return err;
-  return st_prim_return (it, argc, v);
-}
-
-StPrimResult
-st_prim_string_at_put (StVM *vm, int argc)
-{
-  StInterp *it = st_interp (vm);
-  uint64_t i;
-  if (argc != 2)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
-  if (!index_arg (st_stack_value (it, 1), &i))
-    return ST_PRIM_ERR_BAD_INDEX;
-  StOop v = st_stack_value (it, 0);
-  StPrimResult r = element_at_put (it, st_stack_value (it, 2), i, v, true);
-  if (r != ST_PRIM_OK)
-    return r;
-  return st_prim_return (it, argc, v);
-}
+StPrimResult st_prim_at (StVM *vm, int argc) { return at_prim (vm, argc, false); }
+StPrimResult st_prim_at_put (StVM *vm, int argc) { return at_put_prim (vm, argc, false); }
+StPrimResult st_prim_string_at (StVM *vm, int argc) { return at_prim (vm, argc, true); }
+StPrimResult st_prim_string_at_put (StVM *vm, int argc) { return at_put_prim (vm, argc, true); }
 
 StPrimResult
 st_prim_size (StVM *vm, int argc)

@@ -101,6 +101,35 @@ st_prim_exit_critical_section (StVM *vm, int argc)
   return ST_PRIM_OK;
 }
 
+/* What enterCriticalSection and testAndSetOwnershipOfCriticalSection share:
+ * TRUE when that settles it (*r set: a bad receiver fails; a free mutex is
+ * taken and answers false; one the process already owns answers true),
+ * FALSE when another process owns the mutex. */
+static bool
+try_own (StInterp *it, int argc, StOop m, StPrimResult *r)
+{
+  StVM *vm = it->vm;
+  if (!is_pointers (it, m, MUTEX_OWNER + 1))
+    {
+      *r = ST_PRIM_ERR_BAD_RECEIVER;
+      return true;
+    }
+  StOop active = argc == 1 ? st_stack_value (it, 0) : st_sched_active_process (it);
+  StOop owner = st_fetch (vm, m, MUTEX_OWNER);
+  if (owner == vm->nil_obj)
+    {
+      st_store (vm, m, MUTEX_OWNER, active);
+      *r = st_prim_return (it, argc, it->false_obj);
+      return true;
+    }
+  if (owner == active)
+    {
+      *r = st_prim_return (it, argc, it->true_obj);
+      return true;
+    }
+  return false;
+}
+
 /* Answers false when the active process now owns the mutex, true when it
  * already did; otherwise the process waits and, once resumed, gets false. */
 StPrimResult
@@ -108,17 +137,9 @@ st_prim_enter_critical_section (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
   StOop m = st_stack_value (it, argc);
-  if (!is_pointers (it, m, MUTEX_OWNER + 1))
-    return ST_PRIM_ERR_BAD_RECEIVER;
-  StOop active = argc == 1 ? st_stack_value (it, 0) : st_sched_active_process (it);
-  StOop owner = st_fetch (vm, m, MUTEX_OWNER);
-  if (owner == vm->nil_obj)
-    {
-      st_store (vm, m, MUTEX_OWNER, active);
-      return st_prim_return (it, argc, it->false_obj);
-    }
-  if (owner == active)
-    return st_prim_return (it, argc, it->true_obj);
+  StPrimResult r;
+  if (try_own (it, argc, m, &r))
+    return r;
   st_prim_return (it, argc, it->false_obj);
   st_sched_add_last (it, m, st_sched_active_process (it));
   StOop next = st_sched_wake_highest (it);
@@ -137,16 +158,8 @@ st_prim_test_and_set_owner (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
   StOop m = st_stack_value (it, argc);
-  if (!is_pointers (it, m, MUTEX_OWNER + 1))
-    return ST_PRIM_ERR_BAD_RECEIVER;
-  StOop active = argc == 1 ? st_stack_value (it, 0) : st_sched_active_process (it);
-  StOop owner = st_fetch (vm, m, MUTEX_OWNER);
-  if (owner == vm->nil_obj)
-    {
-      st_store (vm, m, MUTEX_OWNER, active);
-      return st_prim_return (it, argc, it->false_obj);
-    }
-  if (owner == active)
-    return st_prim_return (it, argc, it->true_obj);
+  StPrimResult r;
+  if (try_own (it, argc, m, &r))
+    return r;
   return st_prim_return (it, argc, vm->nil_obj);
 }
