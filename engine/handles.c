@@ -19,6 +19,10 @@ st_handles_new (StVM *vm)
   h->oops = g_array_new (FALSE, TRUE, sizeof (StOop));
   h->live = g_array_new (FALSE, TRUE, sizeof (gboolean));
   h->by_oop = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  /* The VM keeps its tables as roots for the collector. */
+  if (vm->handle_tables == NULL)
+    vm->handle_tables = g_ptr_array_new ();
+  g_ptr_array_add (vm->handle_tables, h);
   return h;
 }
 
@@ -27,6 +31,8 @@ st_handles_free (StHandles *h)
 {
   if (h == NULL)
     return;
+  if (h->vm != NULL && h->vm->handle_tables != NULL)
+    g_ptr_array_remove_fast (h->vm->handle_tables, h);
   g_array_free (h->oops, TRUE);
   g_array_free (h->live, TRUE);
   g_hash_table_unref (h->by_oop);
@@ -98,4 +104,10 @@ st_handles_rehash (StHandles *h)
         *k = (gint64) g_array_index (h->oops, StOop, i);
         g_hash_table_insert (h->by_oop, k, GUINT_TO_POINTER (i + 1));
       }
+}
+
+void
+st_handles_detach (StHandles *h)
+{
+  h->vm = NULL;
 }

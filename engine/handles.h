@@ -31,5 +31,7 @@ typedef void (*StRootFunc) (StOop *slot, gpointer user_data);
 void       st_handles_foreach_root (StHandles *h, StRootFunc func, gpointer user_data);
 /* After a collector moved objects, rebuild the oop -> id index. */
 void       st_handles_rehash (StHandles *h);
+/* The VM is going away (st_vm_free): forget it. */
+void       st_handles_detach (StHandles *h);
 
 G_END_DECLS

@@ -20,7 +20,7 @@ st_interp_save_registers (StInterp *it)
   it->slots[ST_CTX_STACKP] = st_smallint_oop (it->sp - (ST_CTX_TEMP0 - 1));
 }
 
-static bool
+static inline __attribute__ ((always_inline)) bool
 is_context (StInterp *it, StOop o)
 {
   if (!st_interp_valid_obj (it->vm, o) || st_num_slots (it->vm, o) < ST_CTX_TEMP0)
@@ -56,12 +56,20 @@ st_interp_load_context (StInterp *it, StOop ctx)
   StOop method = t[ST_CTX_METHOD];
   StMethodHeader hdr;
   const char *why = NULL;
-  if (!st_interp_valid_obj (vm, method) || !st_method_header (vm, method, &hdr, &why))
+  guint hc = (guint) (method >> 4) & (ST_HEADER_CACHE_SIZE - 1);
+  if (it->header_cache[hc].method == method && method != 0)
+    hdr = it->header_cache[hc].hdr;
+  else if (!st_interp_valid_obj (vm, method) || !st_method_header (vm, method, &hdr, &why))
     {
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT,
                       "context 0x%" G_GINT64_MODIFIER "x: method 0x%" G_GINT64_MODIFIER "x is unusable: %s",
                       (guint64) ctx, (guint64) method, why ? why : "not a heap object");
       return false;
+    }
+  else
+    {
+      it->header_cache[hc].method = method;
+      it->header_cache[hc].hdr = hdr;
     }
   StOop pc = s[ST_CTX_PC], stackp = s[ST_CTX_STACKP];
   if (!st_is_smallint (pc) || !st_is_smallint (stackp))
@@ -95,6 +103,10 @@ st_interp_load_context (StInterp *it, StOop ctx)
                       n - ST_CTX_TEMP0);
       return false;
     }
+  /* The interpreter writes the active context's and its home's slots
+   * without a barrier: remember them if they are old. */
+  st_gc_remember_if_old (vm, ctx);
+  st_gc_remember_if_old (vm, home);
   it->ctx = ctx;
   it->slots = s;
   it->ctx_size = n;
@@ -108,6 +120,7 @@ st_interp_load_context (StInterp *it, StOop ctx)
   it->pc_end = hdr.end_pc;
   it->num_literals = hdr.num_literals;
   it->receiver = t[ST_CTX_RECEIVER];
+  it->rcvr_pc_fix = st_interp_needs_pc_fix (it, it->receiver);
   it->set_base = hdr.bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
   it->ext_a = it->ext_b = 0;
   it->num_ext_b = 0;
@@ -255,6 +268,7 @@ st_interp_push_closure (StInterp *it, guint num_copied, guint num_args, uint64_t
       it->stop = ST_RUN_NO_MEMORY;
       return;
     }
+  st_gc_remember_if_old (vm, cl);
   uint64_t *p = st_ptr (vm, cl) + 1;
   p[ST_CLOSURE_OUTER] = it->ctx;
   p[ST_CLOSURE_STARTPC] = st_smallint_oop ((int64_t) it->pc + 1);
@@ -289,6 +303,7 @@ st_interp_push_full_closure (StInterp *it, StOop block, guint num_copied, bool r
       it->stop = ST_RUN_NO_MEMORY;
       return;
     }
+  st_gc_remember_if_old (vm, cl);
   uint64_t *p = st_ptr (vm, cl) + 1;
   p[ST_CLOSURE_OUTER] = ignore_outer ? vm->nil_obj : it->ctx;
   p[ST_CLOSURE_METHOD] = block;
@@ -298,4 +313,74 @@ st_interp_push_full_closure (StInterp *it, StOop block, guint num_copied, bool r
     p[ST_FULL_CLOSURE_COPIED + i] = it->slots[it->sp - num_copied + 1 + i];
   it->sp -= num_copied + (receiver_on_stack ? 1 : 0);
   st_push (it, cl);
+}
+
+/* ---- pcs as a 32-bit image sees them ----
+ * The heap keeps context pcs and closure startpcs in 64-bit layout terms
+ * (the literal words are 8 bytes wide here, 4 in the image's view); image
+ * code that reads or writes them directly (InstructionStream>>pc,
+ * ContextPart>>jump:, BlockClosure>>startpc, instVarAt:) gets its own. */
+
+bool
+st_interp_needs_pc_fix (StInterp *it, StOop o)
+{
+  if (it->word64 || !st_interp_valid_obj (it->vm, o))
+    return false;
+  guint32 ci = st_class_index (it->vm, o);
+  return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
+}
+
+/* How far slot `slot` of o is moved between the two views, 0 when it is
+ * not a pc slot. */
+static int64_t
+pc_delta (StInterp *it, StOop o, uint64_t slot)
+{
+  StVM *vm = it->vm;
+  if (!st_interp_needs_pc_fix (it, o))
+    return 0;
+  guint32 ci = st_class_index (vm, o);
+  StOop ctx;
+  if (ci == it->ci_closure)
+    {
+      if (slot != ST_CLOSURE_STARTPC)
+        return 0;
+      ctx = st_fetch (vm, o, ST_CLOSURE_OUTER);
+    }
+  else if (ci == it->ci_context)
+    {
+      if (slot != ST_CTX_PC)
+        return 0;
+      ctx = o;
+    }
+  else
+    {
+      if (slot != ST_CTX_PC && slot != ST_BCTX_STARTPC)
+        return 0;
+      ctx = st_fetch (vm, o, ST_BCTX_HOME);
+    }
+  if (!st_interp_valid_obj (vm, ctx) || st_num_slots (vm, ctx) <= ST_CTX_METHOD)
+    return 0;
+  StMethodHeader hdr;
+  StOop m = st_fetch (vm, ctx, ST_CTX_METHOD);
+  if (!st_interp_valid_obj (vm, m) || !st_method_header (vm, m, &hdr, NULL))
+    return 0;
+  return (int64_t) (hdr.num_literals + 1) * 4;
+}
+
+StOop
+st_interp_pc_to_image (StInterp *it, StOop o, uint64_t slot, StOop v)
+{
+  if (!st_is_smallint (v))
+    return v;
+  int64_t d = pc_delta (it, o, slot);
+  return d ? st_smallint_oop (st_smallint_value (v) - d) : v;
+}
+
+StOop
+st_interp_pc_to_heap (StInterp *it, StOop o, uint64_t slot, StOop v)
+{
+  if (!st_is_smallint (v))
+    return v;
+  int64_t d = pc_delta (it, o, slot);
+  return d ? st_smallint_oop (st_smallint_value (v) + d) : v;
 }

@@ -66,6 +66,7 @@ enum {
 #define ST_SMALL_FRAME 16
 #define ST_LARGE_FRAME 56
 #define ST_METHOD_CACHE_SIZE 4096
+#define ST_HEADER_CACHE_SIZE 512
 
 typedef struct {
   StOop selector;
@@ -96,6 +97,7 @@ struct _StInterp {
   uint64_t pc_end;
   guint num_literals;
   StOop receiver;
+  bool rcvr_pc_fix;        /* 32-bit image, receiver a context or closure: translate pcs */
   guint set_base;          /* 0 for V3/V3PlusClosures, 256 for SistaV1 */
   int64_t ext_a, ext_b;
   guint num_ext_b;
@@ -115,11 +117,20 @@ struct _StInterp {
   guint32 ci_byte_string, ci_byte_array, ci_character, ci_semaphore, ci_process;
   guint32 ci_smallint;            /* class index the receiver of an immediate int has */
 
-  /* Eden: bump allocation, no GC (objmem-new.c). */
+  /* Eden: bump allocation (objmem-new.c); the collector (gc.c) owns the rest. */
   StOop eden_start, eden_next, eden_end;
+  StOop eden_trigger;             /* past this a scavenge is requested */
+  struct _StGc *gc;
+  bool gc_pending;                /* collect at the next instruction boundary */
+  bool gc_stress;                 /* request a scavenge after every allocation */
+  uint64_t low_space_threshold;   /* primitive 125 */
+  char *snapshot_path;            /* where primitive 97 writes, or NULL: it fails */
+  bool low_space_signalled;
 
-  /* Method cache. */
+  /* Method cache, and decoded headers of methods contexts return into
+   * (both flushed together: GC, become, method edits). */
   StCacheEntry cache[ST_METHOD_CACHE_SIZE];
+  struct { StOop method; StMethodHeader hdr; } header_cache[ST_HEADER_CACHE_SIZE];
 
   /* Primitive table, filled from prim-table.h. */
   StPrimFn *prims;
@@ -153,10 +164,33 @@ struct _StInterp {
   GPtrArray *events;              /* char *: the first notable events (DNUs...) */
   GPtrArray *files;               /* StFile *, the sandboxed FilePlugin's open files (prims-file.c) */
   struct _StDebug *debug;         /* the attached debugger (debug.c), or NULL */
+  struct _StIo *io;               /* display and input state (prims-display.c), or NULL */
   gint64 debug_regular_at;        /* while it checks every boundary: when the periodic work is due */
+  /* debugger: a clock that advances with the bytecode count, for
+   * deterministic replays (debug.h); 0 ns: the host's clock */
+  gint64 debug_clock_ns_per_bc;
+  gint64 debug_clock_base_usecs;
 };
 
 static inline StInterp *st_interp (StVM *vm) { return (StInterp *) vm->interp; }
+
+/* The interpreter's monotonic clock in µs (the millisecond clock and the
+ * timer use it): the host's, or the debugger's bytecode-driven clock. */
+static inline gint64
+st_interp_mono_usecs (StInterp *it)
+{
+  if (G_UNLIKELY (it->debug_clock_ns_per_bc != 0))
+    return it->debug_clock_base_usecs + (gint64) (it->stats.bytecodes * (uint64_t) it->debug_clock_ns_per_bc / 1000);
+  return g_get_monotonic_time ();
+}
+/* Real time (µs since 1970) consistent with st_interp_mono_usecs. */
+static inline gint64
+st_interp_real_usecs (StInterp *it)
+{
+  if (G_UNLIKELY (it->debug_clock_ns_per_bc != 0))
+    return st_interp_mono_usecs (it) + it->utc_offset_usecs;
+  return g_get_real_time ();
+}
 
 /* --- validity (damaged heaps): bounds only, cheap --- */
 static inline bool
@@ -173,6 +207,16 @@ st_interp_valid_obj (const StVM *vm, StOop o)
     return false;
   uint64_t n = st_num_slots (vm, o);
   return n <= (vm->mem_committed - (o - vm->mem_base) - 8) / 8;
+}
+
+/* Remember an old object whose slots the interpreter is about to write
+ * directly (the value is not looked at: cheaper than a full barrier). */
+static inline void
+st_gc_remember_if_old (StVM *vm, StOop o)
+{
+  if (o - vm->young_start >= vm->young_bytes && st_interp_valid_oop (vm, o)
+      && !(st_header (vm, o) & ST_HDR_REMEMBERED_BIT))
+    st_gc_remember_slow (vm, o);
 }
 
 /* --- stack access (for primitives) --- */
@@ -227,12 +271,25 @@ void  st_interp_push_full_closure (StInterp *it, StOop block, guint num_copied, 
 StPrimResult st_interp_call_primitive (StInterp *it, guint prim, int argc);
 void  st_interp_count_missing (StInterp *it, const char *name);
 StOop st_interp_home_of (StInterp *it, StOop ctx);
+/* Context pcs and closure startpcs between the heap's 64-bit layout and a
+ * 32-bit image's view (other slots and objects unchanged). */
+bool  st_interp_needs_pc_fix (StInterp *it, StOop o);
+StOop st_interp_pc_to_image (StInterp *it, StOop o, uint64_t slot, StOop v);
+StOop st_interp_pc_to_heap (StInterp *it, StOop o, uint64_t slot, StOop v);
 char *st_interp_class_name (StVM *vm, StOop cls);
 StOop st_interp_error_object (StInterp *it, int code);
 void  st_interp_note_event (StInterp *it, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
+/* --- gc.c: for the interpreter --- */
+void  st_gc_free (StVM *vm);
+/* Ask for a collection at the next instruction boundary. */
+void  st_gc_request (StVM *vm);
+/* Collect at an instruction boundary (gc_pending); false when memory ran out (stop set). */
+bool  st_gc_safe_point (StVM *vm);
+/* Room for bytes at the end of old space, 0 when it cannot grow. */
+StOop st_gc_alloc_old (StVM *vm, uint64_t bytes);
+
 /* --- objmem-new.c: allocation for the running image --- */
-gboolean st_objmem_new_space_init (StVM *vm, uint64_t bytes, GError **error);
 /* A new object, pointer slots nil and others zero; 0 when eden is full. */
 StOop st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_slots);
 /* Instantiate a class with n indexable elements, as the image's own
@@ -259,6 +316,11 @@ bool  st_interp_float_value (StInterp *it, StOop o, double *out);
 /* --- debug.c: called by the periodic check when a debugger is attached;
  * TRUE to halt at this boundary, *every when it wants the next one too. --- */
 bool  st_debug_check (StInterp *it, bool *every);
+/* Debugger hooks (debug.c), called only while it->debug is set: before a
+ * primitive runs (TRUE: the call is held back and the run halts), and at a
+ * boundary with a collection pending (TRUE: halt before it). */
+bool  st_debug_before_primitive (StInterp *it, StOop method, const StMethodHeader *hdr, int argc, StOop selector);
+bool  st_debug_before_gc (StInterp *it);
 
 /* --- sched.c --- */
 StOop st_sched_scheduler (StInterp *it);
@@ -284,5 +346,7 @@ void st_prims_install_old_file (StInterp *it);
 /* 6502-era images call MiscPrimitivePlugin by number (234-237, 243-246):
  * enters those numbers in the table (plugins/misc-prims.c). */
 void st_prims_install_old_misc (StInterp *it);
+/* prims-display.c: free the display and input state (it->io). */
+void st_io_free (StVM *vm);
 
 G_END_DECLS

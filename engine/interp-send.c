@@ -13,6 +13,7 @@ void
 st_interp_flush_cache (StInterp *it)
 {
   memset (it->cache, 0, sizeof it->cache);
+  memset (it->header_cache, 0, sizeof it->header_cache);
 }
 
 void
@@ -118,6 +119,7 @@ st_interp_activate (StInterp *it, StOop method, const StMethodHeader *hdr, int a
       return false;
     }
   it->stats.contexts_allocated++;
+  st_gc_remember_if_old (vm, ctx);      /* written directly from here on */
   uint64_t *p = st_ptr (vm, ctx) + 1;
   StOop rcvr = it->slots[it->sp - argc];
   p[ST_CTX_SENDER] = it->ctx;
@@ -144,6 +146,7 @@ st_interp_activate (StInterp *it, StOop method, const StMethodHeader *hdr, int a
   it->pc_end = hdr->end_pc;
   it->num_literals = hdr->num_literals;
   it->receiver = p[ST_CTX_RECEIVER];
+  it->rcvr_pc_fix = st_interp_needs_pc_fix (it, it->receiver);
   it->set_base = hdr->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
   it->ext_a = it->ext_b = 0;
   it->num_ext_b = 0;
@@ -177,7 +180,11 @@ st_interp_call_primitive (StInterp *it, guint prim, int argc)
               it->stats.primitive_failures++;
               return ST_PRIM_ERR_BAD_RECEIVER;
             }
+          if (rcvr == it->ctx)
+            st_interp_save_registers (it);
           v = st_fetch (vm, rcvr, prim - 264);
+          if (!it->word64)
+            v = st_interp_pc_to_image (it, rcvr, prim - 264, v);
           break;
         }
       return st_prim_return (it, argc, v);
@@ -202,6 +209,9 @@ st_interp_execute (StInterp *it, StOop method, const StMethodHeader *hdr, int ar
   it->prim_fail_code = 0;
   if (hdr->primitive != 0)
     {
+      /* debugger hook (debug.c): a breakpoint on this primitive */
+      if (ST_UNLIKELY (it->debug != NULL) && st_debug_before_primitive (it, method, hdr, argc, selector))
+        return;
       StOop saved_method = it->new_method;
       it->new_method = method;
       StPrimResult r = st_interp_call_primitive (it, hdr->primitive, argc);

@@ -27,6 +27,8 @@
 
 #include <string.h>
 
+#include "gc.h"
+#include "image-write.h"
 #include "interp-private.h"
 #include "bytecodes.h"
 
@@ -72,6 +74,9 @@ interp_free (StVM *vm)
   if (it->events)
     g_ptr_array_unref (it->events);
   st_prims_files_free (it);
+  st_io_free (vm);
+  st_gc_free (vm);
+  g_free (it->snapshot_path);
   g_free (it->prims);
   g_free (it);
   vm->interp = NULL;
@@ -123,8 +128,7 @@ st_interp_init (StVM *vm, GError **error)
 
   /* Eden first: entering classes in the table never allocates, but
    * everything after this may. */
-  uint64_t eden = G_GUINT64_CONSTANT (1) << 30;
-  if (!st_objmem_new_space_init (vm, eden, error))
+  if (!st_gc_init (vm, 0, error))
     return FALSE;
 
   it->ci_context = class_index_of_special (vm, ST_SPLOB_CLASS_METHOD_CONTEXT);
@@ -211,18 +215,6 @@ st_interp_stats (StVM *vm)
 {
   StInterp *it = st_interp (vm);
   return it ? &it->stats : NULL;
-}
-
-gboolean
-st_interp_eden (StVM *vm, StOop *start, StOop *next, StOop *end)
-{
-  StInterp *it = st_interp (vm);
-  if (it == NULL)
-    return FALSE;
-  *start = it->eden_start;
-  *next = it->eden_next;
-  *end = it->eden_end;
-  return TRUE;
 }
 
 int
@@ -460,6 +452,11 @@ periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
 {
   if (it->stop != ST_RUN_CONTINUE)
     return it->stop;
+  /* debugger hook (debug.c): a breakpoint before the collection */
+  if (it->gc_pending && it->debug != NULL && st_debug_before_gc (it))
+    return ST_RUN_TRAP;
+  if (it->gc_pending && !st_gc_safe_point (it->vm))
+    return it->stop;
   bool every = false;
   if (it->debug != NULL)
     {
@@ -482,7 +479,7 @@ periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
   gint64 now = g_get_monotonic_time ();
   if (deadline != 0 && now >= deadline)
     return ST_RUN_TIME_LIMIT;
-  st_sched_check_timers (it, now);
+  st_sched_check_timers (it, st_interp_mono_usecs (it));
   while (it->pending_signals->len > 0 && it->stop == ST_RUN_CONTINUE)
     {
       StOop sem = g_array_index (it->pending_signals, StOop, 0);
@@ -554,7 +551,7 @@ push_new_array (StInterp *it, guint n, bool cons)
 
 /* SmallInteger fast paths of the arithmetic special selectors (index 0..15
  * of the special selectors).  TRUE when handled. */
-static inline bool
+static inline __attribute__ ((always_inline)) bool
 arith_special (StInterp *it, guint which)
 {
   StOop a = it->slots[it->sp - 1], b = it->slots[it->sp];
@@ -707,6 +704,29 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       goto bad_inst_var;                                                \
     &st_ptr (vm, it->receiver)[1 + i_];                                 \
   }))
+/* Stores into the receiver, a literal variable or a temp vector go
+ * through the write barrier (the target may be old). */
+#define BARRIER(o) st_gc_remember_if_old (vm, (o))
+/* A 32-bit image sees a context's pc and a closure's startpc in its own
+ * terms, the heap keeps them in 64-bit layout (method.h): receivers that
+ * are contexts or closures translate (rcvr_pc_fix, set with the receiver). */
+#define RCVR_GET(i)                                                     \
+  ({                                                                    \
+    guint64 gi_ = (i);                                                  \
+    StOop gv_ = RCVR_SLOT (gi_);                                        \
+    if (ST_UNLIKELY (it->rcvr_pc_fix))                                  \
+      gv_ = st_interp_pc_to_image (it, it->receiver, gi_, gv_);         \
+    gv_;                                                                \
+  })
+#define RCVR_STORE(i, v)                                                \
+  do {                                                                  \
+    guint64 si_ = (i);                                                  \
+    StOop sv_ = (v);                                                    \
+    if (ST_UNLIKELY (it->rcvr_pc_fix))                                  \
+      sv_ = st_interp_pc_to_heap (it, it->receiver, si_, sv_);          \
+    BARRIER (it->receiver);                                             \
+    RCVR_SLOT (si_) = sv_;                                              \
+  } while (0)
 #define TEMP(i)                                                         \
   (*({                                                                  \
     guint64 i_ = (guint64) (i) + ST_CTX_TEMP0;                          \
@@ -731,6 +751,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       goto bad_temp;                                                    \
     &st_ptr (vm, vec_)[1 + j_];                                         \
   }))
+#define LIT_VAR_W(i) (*({ StOop la_ = LIT (i); BARRIER (la_); &LIT_VAR (i); }))
+#define REMOTE_TEMP_W(idx, vec_temp) (*({ StOop rv_ = TEMP (vec_temp); BARRIER (rv_); &REMOTE_TEMP (idx, vec_temp); }))
 #define JUMP(off)                                                       \
   do {                                                                  \
     int64_t t_ = (int64_t) it->pc + (off);                              \
@@ -789,7 +811,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 
       /* ---------------- V3 / V3PlusClosures ---------------- */
     V3_PUSH_RCVR_VAR:
-      PUSH (RCVR_SLOT (b - FIRST (V3, PUSH_RCVR_VAR)));
+      PUSH (RCVR_GET (b - FIRST (V3, PUSH_RCVR_VAR)));
       NEXT;
     V3_PUSH_TEMP:
       PUSH (TEMP (b - FIRST (V3, PUSH_TEMP)));
@@ -803,7 +825,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     V3_POP_STORE_RCVR_VAR:
       {
         StOop v = POP ();
-        RCVR_SLOT (b - FIRST (V3, POP_STORE_RCVR_VAR)) = v;
+        RCVR_STORE (b - FIRST (V3, POP_STORE_RCVR_VAR), v);
       }
       NEXT;
     V3_POP_STORE_TEMP:
@@ -866,7 +888,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         guint d = BYTE (), i = d & 63;
         switch (d >> 6)
           {
-          case 0: PUSH (RCVR_SLOT (i)); break;
+          case 0: PUSH (RCVR_GET (i)); break;
           case 1: PUSH (TEMP (i)); break;
           case 2: PUSH (LIT (i)); break;
           default: PUSH (LIT_VAR (i)); break;
@@ -880,10 +902,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         StOop v = TOP ();
         switch (d >> 6)
           {
-          case 0: RCVR_SLOT (i) = v; break;
+          case 0: RCVR_STORE (i, v); break;
           case 1: TEMP (i) = v; break;
           case 2: goto bad_bytecode;
-          default: LIT_VAR (i) = v; break;
+          default: LIT_VAR_W (i) = v; break;
           }
         if (b == FIRST (V3, EXT_POP_STORE))
           it->sp--;
@@ -902,12 +924,12 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           {
           case 0: st_interp_send (it, LIT (d2), d1 & 31, false, 0); break;
           case 1: st_interp_send (it, LIT (d2), d1 & 31, true, 0); break;
-          case 2: PUSH (RCVR_SLOT (d2)); break;
+          case 2: PUSH (RCVR_GET (d2)); break;
           case 3: PUSH (LIT (d2)); break;
           case 4: PUSH (LIT_VAR (d2)); break;
-          case 5: RCVR_SLOT (d2) = TOP (); break;
-          case 6: { StOop v = POP (); RCVR_SLOT (d2) = v; } break;
-          default: LIT_VAR (d2) = TOP (); break;
+          case 5: RCVR_STORE (d2, TOP ()); break;
+          case 6: { StOop v = POP (); RCVR_STORE (d2, v); } break;
+          default: LIT_VAR_W (d2) = TOP (); break;
           }
       }
       NEXT;
@@ -966,14 +988,14 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     V3_STORE_REMOTE_TEMP:
       {
         guint i = BYTE (), t = BYTE ();
-        REMOTE_TEMP (i, t) = TOP ();
+        REMOTE_TEMP_W (i, t) = TOP ();
       }
       NEXT;
     V3_POP_STORE_REMOTE_TEMP:
       {
         guint i = BYTE (), t = BYTE ();
         StOop v = POP ();
-        REMOTE_TEMP (i, t) = v;
+        REMOTE_TEMP_W (i, t) = v;
       }
       NEXT;
     V3_PUSH_CLOSURE:
@@ -1044,7 +1066,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 
       /* ---------------- SistaV1 ---------------- */
     SISTA_PUSH_RCVR_VAR:
-      PUSH (RCVR_SLOT (b - FIRST (SISTA, PUSH_RCVR_VAR)));
+      PUSH (RCVR_GET (b - FIRST (SISTA, PUSH_RCVR_VAR)));
       NEXT;
     SISTA_PUSH_LIT_VAR:
       PUSH (LIT_VAR (b - FIRST (SISTA, PUSH_LIT_VAR)));
@@ -1114,7 +1136,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SISTA_POP_STORE_RCVR_VAR:
       {
         StOop v = POP ();
-        RCVR_SLOT (b - FIRST (SISTA, POP_STORE_RCVR_VAR)) = v;
+        RCVR_STORE (b - FIRST (SISTA, POP_STORE_RCVR_VAR), v);
       }
       NEXT;
     SISTA_POP_STORE_TEMP:
@@ -1149,7 +1171,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SISTA_EXT_PUSH_RCVR_VAR:
       {
         EXT_OPERANDS ();
-        PUSH (RCVR_SLOT (d + (ea << 8)));
+        PUSH (RCVR_GET (d + (ea << 8)));
       }
       NEXT;
     SISTA_EXT_PUSH_LIT_VAR:
@@ -1233,14 +1255,14 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       {
         EXT_OPERANDS ();
         StOop v = POP ();
-        RCVR_SLOT (d + (ea << 8)) = v;
+        RCVR_STORE (d + (ea << 8), v);
       }
       NEXT;
     SISTA_EXT_POP_STORE_LIT_VAR:
       {
         EXT_OPERANDS ();
         StOop v = POP ();
-        LIT_VAR (d + (ea << 8)) = v;
+        LIT_VAR_W (d + (ea << 8)) = v;
       }
       NEXT;
     SISTA_LONG_POP_STORE_TEMP:
@@ -1253,13 +1275,13 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SISTA_EXT_STORE_RCVR_VAR:
       {
         EXT_OPERANDS ();
-        RCVR_SLOT (d + (ea << 8)) = TOP ();
+        RCVR_STORE (d + (ea << 8), TOP ());
       }
       NEXT;
     SISTA_EXT_STORE_LIT_VAR:
       {
         EXT_OPERANDS ();
-        LIT_VAR (d + (ea << 8)) = TOP ();
+        LIT_VAR_W (d + (ea << 8)) = TOP ();
       }
       NEXT;
     SISTA_LONG_STORE_TEMP:
@@ -1311,7 +1333,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       {
         EXT_OPERANDS ();
         guint t = BYTE ();
-        REMOTE_TEMP (d, t) = TOP ();
+        REMOTE_TEMP_W (d, t) = TOP ();
       }
       NEXT;
     SISTA_POP_STORE_REMOTE_TEMP:
@@ -1319,7 +1341,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         EXT_OPERANDS ();
         guint t = BYTE ();
         StOop v = POP ();
-        REMOTE_TEMP (d, t) = v;
+        REMOTE_TEMP_W (d, t) = v;
       }
       NEXT;
 #undef EXT_OPERANDS
@@ -1393,11 +1415,63 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     }
   else if (status == ST_RUN_NO_MEMORY)
     g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_MEMORY,
-                 "eden (%" G_GUINT64_FORMAT " MiB) is full and there is no garbage collector yet",
-                 (it->eden_end - it->eden_start) >> 20);
+                 "out of memory: old space cannot grow any further (%" G_GUINT64_FORMAT " MiB in use)",
+                 (uint64_t) (st_objmem_end (vm) - vm->segments[0].start) >> 20);
   if (status == ST_RUN_EVALUATED)
     it->eval_selector = 0;
   if (status != ST_RUN_QUIT && status != ST_RUN_ERROR && status != ST_RUN_IDLE)
     it->stop = ST_RUN_CONTINUE;
   return status;
+}
+
+void
+st_interp_set_snapshot_path (StVM *vm, const char *path)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL)
+    return;
+  g_free (it->snapshot_path);
+  it->snapshot_path = g_strdup (path);
+}
+
+const char *
+st_interp_snapshot_path (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  return it != NULL ? it->snapshot_path : NULL;
+}
+
+gboolean
+st_interp_snapshot (StVM *vm, const char *path, StWriteFlags flags, GError **error)
+{
+  StInterp *it = st_interp (vm);
+  if (it == NULL || it->ctx == 0)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_PROCESS, "the interpreter has no active context to save");
+      return FALSE;
+    }
+  if (vm->image_path != NULL && g_strcmp0 (path, vm->image_path) == 0)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT,
+                   "refusing to overwrite the loaded image %s: save under another name", path);
+      return FALSE;
+    }
+  /* The writers see old space only, and a full collection leaves what a
+   * real VM's snapshot would: no garbage, compacted. */
+  if (!st_gc_collect (vm, ST_GC_FULL, error))
+    return FALSE;
+  StOop proc = st_sched_active_process (it);
+  if (proc == 0 || !st_interp_valid_obj (vm, proc) || st_num_slots (vm, proc) <= ST_PROC_CONTEXT)
+    {
+      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_PROCESS, "the scheduler has no valid active process");
+      return FALSE;
+    }
+  /* While running, the active context lives in the registers; the saved
+   * image resumes from the active process's suspendedContext. */
+  st_interp_save_registers (it);
+  StOop old = st_fetch (vm, proc, ST_PROC_CONTEXT);
+  st_store (vm, proc, ST_PROC_CONTEXT, it->ctx);
+  gboolean ok = st_image_write (vm, path, ST_IMAGE_KIND_SAME, flags, error);
+  st_store (vm, proc, ST_PROC_CONTEXT, old);
+  return ok;
 }

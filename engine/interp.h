@@ -7,14 +7,14 @@
  * context's pc and stack pointer back whenever it leaves the dispatch loop.
  *
  * Per-VM state lives in an StInterp hanging off vm->interp; there is no
- * file-scope mutable state.  New objects are bump-allocated in a dedicated
- * "eden" segment placed after the image's segments (objmem-new.c); there is
- * no garbage collector yet, so a long run ends with ST_RUN_NO_MEMORY. */
+ * file-scope mutable state.  New objects are bump-allocated in eden
+ * (objmem-new.c); the collector (gc.h) runs at instruction boundaries. */
 #pragma once
 
 #include <stdio.h>
 
 #include "objmem.h"
+#include "image-write.h"
 
 G_BEGIN_DECLS
 
@@ -27,7 +27,7 @@ typedef enum {
   ST_INTERP_ERROR_BAD_BYTECODE,  /* an unknown or unsupported bytecode */
   ST_INTERP_ERROR_BAD_OBJECT,    /* an object the interpreter must read is malformed */
   ST_INTERP_ERROR_LOOKUP,        /* doesNotUnderstand: itself not understood */
-  ST_INTERP_ERROR_NO_MEMORY,     /* eden is full (there is no GC yet) */
+  ST_INTERP_ERROR_NO_MEMORY,     /* old space cannot grow any further */
 } StInterpError;
 
 /* Primitive results: 0 is success, anything else a failure code as the
@@ -53,7 +53,7 @@ typedef enum {
   ST_RUN_BYTECODE_LIMIT,  /* the bytecode budget ran out */
   ST_RUN_TRAP,            /* st_interp_request_trap() was called */
   ST_RUN_IDLE,            /* every process waits and no timer is due */
-  ST_RUN_NO_MEMORY,       /* eden is full */
+  ST_RUN_NO_MEMORY,       /* memory ran out */
   ST_RUN_ERROR,           /* the interpreter cannot go on (see the error) */
   ST_RUN_EVALUATED,       /* the expression given to st_interp_eval has its result */
 } StRunStatus;
@@ -98,11 +98,6 @@ const StInterpStats *st_interp_stats (StVM *vm);
 void st_interp_trace_sends (StVM *vm, uint64_t n, FILE *out);
 const char *st_run_status_name (StRunStatus s);
 
-/* Eden, the segment new objects go to: [*start, *end) and the first free
- * byte (its rest is one free chunk, on no free list).  FALSE when there
- * is no interpreter. */
-gboolean st_interp_eden (StVM *vm, StOop *start, StOop *next, StOop *end);
-
 /* The exit code given to primitive 113 (quit), or 0. */
 int st_interp_quit_code (StVM *vm);
 
@@ -128,6 +123,15 @@ const char *const *st_interp_events (StVM *vm);
  * never writes to disk), with their final contents. */
 void st_interp_foreach_file (StVM *vm, void (*fn) (const char *path, const guint8 *data, gsize len, gpointer user),
                              gpointer user);
+
+/* Snapshot: a full collection, then the heap written through the image
+ * writer in the image's own format to path (never the loaded file), the
+ * active context as the active process's suspendedContext. */
+gboolean st_interp_snapshot (StVM *vm, const char *path, StWriteFlags flags, GError **error);
+/* Where the image's own snapshot primitive (97) writes; NULL (the
+ * default) makes it fail as a VM that cannot write would. */
+void st_interp_set_snapshot_path (StVM *vm, const char *path);
+const char *st_interp_snapshot_path (StVM *vm);
 
 /* Text the image wrote to its console/transcript through primitives. */
 const char *st_interp_output (StVM *vm);

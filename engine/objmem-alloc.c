@@ -6,8 +6,8 @@
  * bridge's old place.  Nothing else in the heap moves; free chunks and the
  * free lists are untouched, so they stay valid; the segment stays walkable.
  * The header's data size follows from the segments when the image is
- * written.  While an interpreter runs, its eden is the last segment and
- * this allocator refuses. */
+ * written.  While an interpreter runs, old space may grow up to its new
+ * space (gc.h). */
 #include "config.h"
 
 #include <string.h>
@@ -17,12 +17,6 @@
 StOop
 st_objmem_alloc_old (StVM *vm, guint32 class_index, guint format, uint64_t num_slots, GError **error)
 {
-  if (vm->interp != NULL)
-    {
-      g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_INVALID,
-                   "cannot allocate in old space while an interpreter owns the heap");
-      return 0;
-    }
   if (vm->n_segments == 0)
     {
       g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_INVALID, "the heap has no segments to allocate in");
@@ -41,7 +35,8 @@ st_objmem_alloc_old (StVM *vm, guint32 class_index, guint format, uint64_t num_s
   uint64_t bytes = st_object_bytes_for_slots (num_slots);
   uint64_t old_bridge0 = st_word_at (vm, bridge), old_bridge1 = st_word_at (vm, bridge + 8);
   gsize need = (gsize) (bridge + bytes + ST_BRIDGE_BYTES - vm->mem_base);
-  if (need > vm->mem_reserved)
+  /* A running VM's new space lies above old space (gc.h). */
+  if (need > vm->mem_reserved || (vm->young_bytes != 0 && bridge + bytes + ST_BRIDGE_BYTES + 4096 > vm->young_start))
     {
       g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_IO,
                    "no address space left to grow the last segment by %" G_GUINT64_FORMAT " bytes", bytes);

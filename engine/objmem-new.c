@@ -1,89 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* objmem-new.c: allocation for the running image.
  *
- * For now new objects are bump-allocated in one "eden" segment placed just
- * after the image's last segment.  There is no garbage collector yet: when
- * eden is full, allocation answers 0 and the interpreter stops with
- * ST_RUN_NO_MEMORY.  The segment stays walkable at all times: the unused
- * rest of eden is one free chunk (class index 0) that moves up with every
- * allocation, and the segment ends in a bridge like every other. */
+ * New objects are bump-allocated in eden (gc.h); near its end a scavenge is
+ * requested for the next instruction boundary, and until then, or for
+ * large objects, old space takes them.  Allocation never moves anything. */
 #include "config.h"
 
 #include <string.h>
 
+#include "gc.h"
 #include "interp-private.h"
 
-#define EDEN_BRIDGE_HEADER G_GUINT64_CONSTANT (0x008000004A000003)  /* class 3, format 10, pinned, marked */
+/* Objects larger than this go straight to old space. */
+#define LARGE_OBJECT_BYTES (G_GUINT64_CONSTANT (256) << 10)
 
-/* Write the free chunk that covers [from, eden_end - bridge). */
-static void
-eden_write_rest (StVM *vm, StInterp *it)
+/* Write a new object's header(s) and fill its slots at start. */
+static StOop
+init_object (StVM *vm, StOop start, guint32 class_index, guint format, uint64_t num_slots)
 {
-  StOop limit = it->eden_end - ST_BRIDGE_BYTES;
-  if (it->eden_next >= limit)
-    return;
-  uint64_t bytes = limit - it->eden_next;
-  uint64_t slots = bytes / 8 - 1;
-  if (slots >= ST_OVERFLOW_SLOTS)
-    {
-      slots -= 1;
-      *st_ptr (vm, it->eden_next) = (G_GUINT64_CONSTANT (0xFF) << 56) | slots;
-      *st_ptr (vm, it->eden_next + 8) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, 0, ST_CLASS_INDEX_FREE);
-    }
-  else
-    *st_ptr (vm, it->eden_next) = st_hdr_make ((guint) slots, 0, 0, ST_CLASS_INDEX_FREE);
-}
-
-gboolean
-st_objmem_new_space_init (StVM *vm, uint64_t bytes, GError **error)
-{
-  StInterp *it = st_interp (vm);
-  StOop start = (st_objmem_end (vm) + 15) & ~(StOop) 15;
-  uint64_t used = start - vm->mem_base;
-  if (used + (G_GUINT64_CONSTANT (1) << 20) > vm->mem_reserved)
-    {
-      g_set_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_NO_MEMORY,
-                   "no address space left after the heap (end 0x%" G_GINT64_MODIFIER "x) for eden",
-                   (guint64) start);
-      return FALSE;
-    }
-  if (bytes > vm->mem_reserved - used)
-    bytes = vm->mem_reserved - used;
-  bytes &= ~(uint64_t) 4095;
-  if (!st_objmem_commit (vm, used + bytes, error))
-    return FALSE;
-  /* The last segment's bridge now spans to eden (the running form: an
-   * overflow count, then a bridge header with 255 slots). */
-  if (vm->n_segments > 0)
-    {
-      const StSegment *last = &vm->segments[vm->n_segments - 1];
-      StOop b = last->start + last->bytes - ST_BRIDGE_BYTES;
-      *st_ptr (vm, b) = (G_GUINT64_CONSTANT (0xFF) << 56) | ((start - b - ST_BRIDGE_BYTES) / 8);
-      *st_ptr (vm, b + 8) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, ST_FMT_WORDS32, ST_CLASS_INDEX_BRIDGE)
-                            | ST_HDR_MARKED_BIT | ST_HDR_PINNED_BIT;
-    }
-  st_objmem_add_segment (vm, start, bytes);
-  it->eden_start = start;
-  it->eden_next = start;
-  it->eden_end = start + bytes;
-  StOop bridge = it->eden_end - ST_BRIDGE_BYTES;
-  *st_ptr (vm, bridge) = EDEN_BRIDGE_HEADER;
-  *st_ptr (vm, bridge + 8) = 0;
-  eden_write_rest (vm, it);
-  return TRUE;
-}
-
-StOop
-st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_slots)
-{
-  StInterp *it = st_interp (vm);
-  if (num_slots > (G_GUINT64_CONSTANT (1) << 40))
-    return 0;
-  uint64_t bytes = st_object_bytes_for_slots (num_slots);
-  StOop limit = it->eden_end - ST_BRIDGE_BYTES;
-  if (it->eden_next + bytes > limit || (limit - (it->eden_next + bytes) != 0 && limit - (it->eden_next + bytes) < 16))
-    return 0;
-  StOop start = it->eden_next;
   StOop oop = start;
   if (num_slots >= ST_OVERFLOW_SLOTS)
     {
@@ -95,16 +29,42 @@ st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_
     *st_ptr (vm, oop) = st_hdr_make ((guint) num_slots, 0, format, class_index);
   uint64_t *p = st_ptr (vm, oop) + 1;
   uint64_t fill = st_fmt_is_pointers (format) ? vm->nil_obj : 0;
-  uint64_t n = num_slots == 0 ? 1 : num_slots;
   if (num_slots == 0)
     p[0] = 0;
+  else if (fill == 0)
+    memset (p, 0, num_slots * 8);
   else
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < num_slots; i++)
       p[i] = fill;
-  it->eden_next = start + bytes;
-  eden_write_rest (vm, it);
-  it->stats.bytes_allocated += bytes;
   return oop;
+}
+
+StOop
+st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_slots)
+{
+  StInterp *it = st_interp (vm);
+  if (num_slots > (G_GUINT64_CONSTANT (1) << 40))
+    return 0;
+  uint64_t bytes = st_object_bytes_for_slots (num_slots);
+  StOop start = it->eden_next;
+  if (ST_LIKELY (bytes <= it->eden_end - start && bytes < LARGE_OBJECT_BYTES))
+    {
+      it->eden_next = start + bytes;
+      if (ST_UNLIKELY (it->eden_next > it->eden_trigger || it->gc_stress))
+        st_gc_request (vm);
+    }
+  else
+    {
+      /* Eden is full (a scavenge is due at the next boundary) or the
+       * object is large: old space takes it. */
+      start = st_gc_alloc_old (vm, bytes);
+      if (start == 0)
+        return 0;
+      if (bytes < LARGE_OBJECT_BYTES)
+        st_gc_request (vm);
+    }
+  it->stats.bytes_allocated += bytes;
+  return init_object (vm, start, class_index, format, num_slots);
 }
 
 bool
@@ -238,6 +198,8 @@ st_objmem_clone (StVM *vm, StOop o)
   if (c == 0)
     return 0;
   memcpy (st_ptr (vm, c) + 1, st_ptr (vm, o) + 1, 8 * n);
+  if (st_fmt_is_pointers (st_hdr_format (h)) || st_fmt_is_method (st_hdr_format (h)))
+    st_gc_remember (vm, c);
   return c;
 }
 

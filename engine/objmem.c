@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "objmem.h"
+#include "handles.h"
 
 G_DEFINE_QUARK (st-image-error-quark, st_image_error)
 
@@ -44,6 +45,12 @@ st_vm_free (StVM *vm)
     g_hash_table_unref (vm->v3_info);
   if (vm->spur32_info != NULL && vm->spur32_info_free != NULL)
     vm->spur32_info_free (vm->spur32_info);
+  if (vm->handle_tables != NULL)
+    {
+      for (guint i = 0; i < vm->handle_tables->len; i++)
+        st_handles_detach (g_ptr_array_index (vm->handle_tables, i));
+      g_ptr_array_unref (vm->handle_tables);
+    }
   g_free (vm);
 }
 
@@ -122,6 +129,10 @@ st_objmem_segment_of (StVM *vm, StOop a)
       else
         return s;
     }
+  /* A running VM's new space counts as heap too (not walkable as a
+   * segment: callers that walk segments do not get here with it). */
+  if (a - vm->young_start < vm->young_bytes)
+    return &vm->young_segment;
   return NULL;
 }
 

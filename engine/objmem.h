@@ -152,6 +152,14 @@ struct _StVM {
   void *interp;
   void (*interp_free) (StVM *vm);
 
+  /* A running VM's new space (gc.h): [young_start, young_start + young_bytes),
+   * 0 bytes when there is none.  st_store's write barrier reads them. */
+  StOop     young_start;
+  uint64_t  young_bytes;
+  StSegment young_segment;   /* what st_objmem_segment_of answers for it */
+  /* StHandles tables of this VM (handles.c), roots for the collector. */
+  GPtrArray *handle_tables;
+
   /* Spur 32 origin: what st_write_spur32 needs to restore the file exactly
    * (padding words, free chunks, the free-lists object, segment addresses). */
   gpointer       spur32_info;       /* owned by image-read-spur32.c, may be NULL */
@@ -167,7 +175,8 @@ gboolean st_objmem_init (StVM *vm, StOop base, gsize reserve_bytes, gsize commit
 /* Make sure [mem_base, mem_base + bytes) is committed. */
 gboolean st_objmem_commit (StVM *vm, gsize bytes, GError **error);
 StSegment *st_objmem_add_segment (StVM *vm, StOop start, uint64_t bytes);
-/* The segment holding heap address a, or NULL. */
+/* The segment holding heap address a, or NULL.  While a VM runs, an
+ * address in new space answers vm->young_segment (not in the list). */
 const StSegment *st_objmem_segment_of (StVM *vm, StOop a);
 /* First address past the last segment. */
 StOop   st_objmem_end (StVM *vm);
@@ -200,7 +209,19 @@ st_num_slots (const StVM *vm, StOop o)
 }
 
 static inline StOop  st_fetch (const StVM *vm, StOop o, uint64_t i) { return st_ptr (vm, o)[1 + i]; }
-static inline void   st_store (StVM *vm, StOop o, uint64_t i, StOop v) { st_ptr (vm, o)[1 + i] = v; }
+/* The collector's slow path of the write barrier (gc.c). */
+void st_gc_remember_slow (StVM *vm, StOop obj);
+
+/* Store with the write barrier: an old object that now points into new
+ * space is remembered. */
+static inline void
+st_store (StVM *vm, StOop o, uint64_t i, StOop v)
+{
+  st_ptr (vm, o)[1 + i] = v;
+  if (ST_UNLIKELY ((v & ST_TAG_MASK) == 0 && v - vm->young_start < vm->young_bytes
+                   && o - vm->young_start >= vm->young_bytes))
+    st_gc_remember_slow (vm, o);
+}
 static inline guint8 *st_bytes (const StVM *vm, StOop o) { return (guint8 *) (st_ptr (vm, o) + 1); }
 
 /* The address where the object's storage starts (its overflow word, if any)

@@ -16,8 +16,16 @@ static const struct {
   { "MiscPrimitivePlugin", st_plugin_misc },
   { "FloatArrayPlugin", st_plugin_float_array },
   { "", st_plugin_vm_float_array },
+  { "LocalePlugin", st_plugin_locale },
+  { "SecurityPlugin", st_plugin_security },
+  { "ScratchPlugin", st_plugin_scratch },
+  { "FloatArrayPlugin", st_plugin_float_array_ops },
+  { "", st_plugin_vm_float_array_ops },
+  { "ZipPlugin", st_plugin_zip },
+  { "", st_plugin_zip },
 };
 
+/* A module may be split over several tables (listed under the same name). */
 StPrimFn
 st_prims_named_lookup (const char *module, const char *name)
 {
@@ -28,7 +36,6 @@ st_prims_named_lookup (const char *module, const char *name)
       for (const StNamedPrim *p = modules[m].prims; p->name != NULL; p++)
         if (strcmp (p->name, name) == 0)
           return p->fn;
-      return NULL;
     }
   return NULL;
 }

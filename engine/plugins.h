@@ -24,6 +24,12 @@ extern const StNamedPrim st_plugin_large_integers[]; /* LargeIntegers (plugins/l
 extern const StNamedPrim st_plugin_misc[];           /* MiscPrimitivePlugin (plugins/misc-prims.c) */
 extern const StNamedPrim st_plugin_float_array[];    /* FloatArrayPlugin (plugins/float-array.c) */
 extern const StNamedPrim st_plugin_vm_float_array[]; /* module-less FloatArray prims (plugins/float-array.c) */
+extern const StNamedPrim st_plugin_locale[];         /* LocalePlugin (plugins/locale.c) */
+extern const StNamedPrim st_plugin_security[];       /* SecurityPlugin (plugins/security.c) */
+extern const StNamedPrim st_plugin_scratch[];        /* ScratchPlugin, host and pure parts (plugins/scratch.c) */
+extern const StNamedPrim st_plugin_float_array_ops[];    /* FloatArrayPlugin arithmetic (plugins/float-array-ops.c) */
+extern const StNamedPrim st_plugin_vm_float_array_ops[]; /* the same, module-less 6502 names (plugins/float-array-ops.c) */
+extern const StNamedPrim st_plugin_zip[];            /* ZipPlugin CRC-32 and hash table (plugins/zip.c), also module-less */
 
 /* The function for module>>name, or NULL when Thaw has none. */
 StPrimFn st_prims_named_lookup (const char *module, const char *name);

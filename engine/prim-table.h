@@ -68,18 +68,21 @@ G_BEGIN_DECLS
   X (85, signal) X (86, wait) X (87, resume) X (88, suspend) X (167, yield) \
   X (185, exit_critical_section) X (186, enter_critical_section) \
   X (187, test_and_set_owner) \
-  /* prims-misc.c: the system, clocks, caches, the (absent) display */ \
+  /* prims-misc.c: the system, clocks, caches */ \
   X (89, flush_cache) X (116, flush_cache) X (119, flush_cache) \
-  X (93, input_semaphore) X (94, get_next_event) X (101, be_cursor) X (102, be_display) \
-  X (106, screen_size) X (112, bytes_left) X (113, quit) X (114, exit_to_debugger) \
+  X (97, snapshot) X (172, fetch_mourner) X (112, bytes_left) X (113, quit) X (114, exit_to_debugger) \
   X (117, named) X (121, image_name) X (124, low_space_semaphore) X (125, set_low_space_threshold) \
-  X (126, defer_display_updates) X (127, show_display_rect) \
   X (130, full_gc) X (131, incremental_gc) X (135, millisecond_clock) \
   X (136, signal_at_milliseconds) X (137, seconds_clock) X (140, beep) X (142, vm_path) \
-  X (149, get_attribute) X (230, relinquish_processor) X (231, force_display_update) \
+  X (149, get_attribute) X (230, relinquish_processor) \
   X (240, utc_microseconds) X (241, local_microseconds) X (242, signal_at_utc_microseconds) \
   X (254, vm_parameter) X (134, interrupt_semaphore) X (133, set_interrupt_key) \
-  X (107, mouse_buttons) X (108, kbd_next) X (109, kbd_next) X (90, mouse_point) X (91, test_display_depth) \
+  X (91, test_display_depth) \
+  /* prims-display.c: the display Form, cursor, input events and polling */ \
+  X (102, be_display) X (127, show_display_rect) X (231, force_display_update) \
+  X (126, defer_display_updates) X (106, screen_size) X (101, be_cursor) \
+  X (93, input_semaphore) X (94, get_next_event) \
+  X (90, mouse_point) X (107, mouse_buttons) X (108, kbd_next) X (109, kbd_peek) \
   /* plugins/bitblt.c: BitBlt */ \
   X (96, copy_bits) \
   /* prims-stream.c: streams, character scanning, 16-bit elements */ \

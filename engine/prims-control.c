@@ -85,6 +85,7 @@ activate_closure (StInterp *it, StOop closure, int argc)
       return ST_PRIM_ERR_NO_MEMORY;
     }
   it->stats.contexts_allocated++;
+  st_gc_remember_if_old (vm, ctx);
   uint64_t *p = st_ptr (vm, ctx) + 1;
   p[ST_CTX_SENDER] = it->ctx;
   p[ST_CTX_PC] = st_smallint_oop (pc1);

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* prims-misc.c: the system around the image: clocks and the timer, quit,
- * method-cache flushes, image name and attributes, VM parameters, and the
- * display and input primitives of a headless run (no display: they answer
- * as a VM without a window would).  Also the named-primitive dispatcher
+ * method-cache flushes, image name and attributes, VM parameters (the
+ * display and input primitives are in prims-display.c).  Also the named-primitive dispatcher
  * (117) and st_prims_install, which builds the table from prim-table.h. */
 #include "config.h"
 
 #include <string.h>
 
+#include "gc.h"
+#include "input.h"
 #include "interp-private.h"
 #include "plugins.h"
 #include "prim-table.h"
@@ -64,30 +65,58 @@ st_prim_exit_to_debugger (StVM *vm, int argc)
   return ST_PRIM_OK;
 }
 
+/* Bytes the image may still allocate: the rest of eden plus the room old
+ * space has to grow into. */
+static uint64_t
+bytes_free (StVM *vm)
+{
+  StInterp *it = st_interp (vm);
+  StOop e0, en, p0, pn;
+  if (!st_gc_young_range (vm, &e0, &en, &p0, &pn))
+    return 0;
+  return (it->eden_end - it->eden_next) + (vm->young_start - st_objmem_end (vm));
+}
+
 StPrimResult
 st_prim_bytes_left (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  return st_prim_return (it, argc, st_interp_unsigned (it, it->eden_end - it->eden_next));
+  StOop r = st_interp_unsigned (it, bytes_free (vm));
+  return r ? st_prim_return (it, argc, r) : ST_PRIM_ERR_NO_MEMORY;
+}
+
+/* A collection inside the primitive: the interpreter's registers are
+ * updated by the collector; nothing here holds an object across it. */
+static StPrimResult
+gc_prim (StVM *vm, int argc, StGcKind kind)
+{
+  GError *error = NULL;
+  if (!st_gc_collect (vm, kind, &error))
+    {
+      st_interp_fail (vm, ST_INTERP_ERROR_NO_MEMORY, "%s", error->message);
+      g_error_free (error);
+      return ST_PRIM_ERR_NO_MEMORY;
+    }
+  return st_prim_bytes_left (vm, argc);
 }
 
 StPrimResult
 st_prim_full_gc (StVM *vm, int argc)
 {
-  return st_prim_bytes_left (vm, argc);
+  return gc_prim (vm, argc, ST_GC_FULL);
 }
 
 StPrimResult
 st_prim_incremental_gc (StVM *vm, int argc)
 {
-  return st_prim_bytes_left (vm, argc);
+  return gc_prim (vm, argc, ST_GC_SCAVENGE);
 }
 
 StPrimResult
 st_prim_millisecond_clock (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  gint64 ms = (g_get_monotonic_time () - it->start_usecs) / 1000;
+  gint64 ms = (st_interp_mono_usecs (it) - it->start_usecs) / 1000;
   return st_prim_return (it, argc, st_smallint_oop (ms & 0x1FFFFFFF));
 }
 
@@ -125,7 +154,7 @@ st_prim_signal_at_milliseconds (StVM *vm, int argc)
   if (argc != 2 || !st_is_smallint (ms))
     return ST_PRIM_ERR_BAD_ARGUMENT;
   /* The clock wraps at 29 bits; take the nearest future time. */
-  gint64 now_ms = (g_get_monotonic_time () - it->start_usecs) / 1000;
+  gint64 now_ms = (st_interp_mono_usecs (it) - it->start_usecs) / 1000;
   gint64 target = (now_ms & ~G_GINT64_CONSTANT (0x1FFFFFFF)) | (st_smallint_value (ms) & 0x1FFFFFFF);
   if (target < now_ms - 0x10000000)
     target += 0x20000000;
@@ -151,7 +180,7 @@ StPrimResult
 st_prim_utc_microseconds (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  StOop r = st_interp_unsigned (it, (uint64_t) (g_get_real_time () + EPOCH_DELTA_SECONDS * G_USEC_PER_SEC));
+  StOop r = st_interp_unsigned (it, (uint64_t) (st_interp_real_usecs (it) + EPOCH_DELTA_SECONDS * G_USEC_PER_SEC));
   if (r == 0)
     return ST_PRIM_ERR_NO_MEMORY;
   return st_prim_return (it, argc, r);
@@ -164,7 +193,7 @@ st_prim_local_microseconds (StVM *vm, int argc)
   GDateTime *now = g_date_time_new_now_local ();
   gint64 off = g_date_time_get_utc_offset (now);
   g_date_time_unref (now);
-  StOop r = st_interp_unsigned (it, (uint64_t) (g_get_real_time () + off + EPOCH_DELTA_SECONDS * G_USEC_PER_SEC));
+  StOop r = st_interp_unsigned (it, (uint64_t) (st_interp_real_usecs (it) + off + EPOCH_DELTA_SECONDS * G_USEC_PER_SEC));
   if (r == 0)
     return ST_PRIM_ERR_NO_MEMORY;
   return st_prim_return (it, argc, r);
@@ -185,7 +214,7 @@ st_prim_relinquish_processor (StVM *vm, int argc)
       us = MIN (us, MAX (left, 0));
     }
   if (us > 0)
-    g_usleep ((gulong) us);
+    st_io_sleep (vm, us);   /* woken early by input and host commands */
   __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
   return answer_receiver (it, argc);
 }
@@ -244,6 +273,40 @@ st_prim_get_attribute (StVM *vm, int argc)
   return st_prim_return (it, argc, str);
 }
 
+/* vmParameterAt: as Squeak's Spur VMs number them (SmalltalkImage>>vmParameterAt:);
+ * 0 for what Thaw has no equivalent of. */
+static int64_t
+vm_parameter (StVM *vm, int64_t i)
+{
+  StInterp *it = st_interp (vm);
+  const StGcStats *g = st_gc_stats (vm);
+  uint64_t old_bytes = 0;
+  for (guint k = 0; k < vm->n_segments; k++)
+    old_bytes += vm->segments[k].bytes;
+  uint64_t young = g ? g->young_used : 0;
+  switch (i)
+    {
+    case 1: return (int64_t) old_bytes;                       /* old space size */
+    case 2: return (int64_t) young;                           /* young space used */
+    case 3: return (int64_t) (old_bytes + young);             /* object memory in use */
+    case 6: return 1;                                         /* tenuring threshold: one survival */
+    case 7: return g ? (int64_t) g->full_gcs : 0;
+    case 8: return g ? g->full_usecs / 1000 : 0;
+    case 9: return g ? (int64_t) (g->scavenges + g->tenure_alls) : 0;
+    case 10: return g ? g->scavenge_usecs / 1000 : 0;
+    case 11: return g ? (int64_t) (g->tenured_bytes / 8) : 0;  /* words tenured, no object count kept */
+    case 34: return (int64_t) it->stats.bytes_allocated;
+    case 40: return vm->personality.word_bytes;
+    case 41: return vm->header.image_format;
+    case 44: return g ? (int64_t) g->eden_bytes : 0;
+    case 45: return g ? (int64_t) g->eden_bytes : 0;
+    case 56: return (int64_t) it->stats.process_switches;
+    case 58: return g ? (int64_t) (g->scavenges + g->tenure_alls + g->full_gcs) : 0;
+    case 62: return g ? (int64_t) g->remembered : 0;
+    default: return 0;
+    }
+}
+
 StPrimResult
 st_prim_vm_parameter (StVM *vm, int argc)
 {
@@ -254,74 +317,89 @@ st_prim_vm_parameter (StVM *vm, int argc)
       if (a == 0)
         return ST_PRIM_ERR_NO_MEMORY;
       for (guint i = 0; i < 80; i++)
-        st_store (vm, a, i, st_smallint_oop (0));
-      st_store (vm, a, 39, st_smallint_oop (vm->personality.word_bytes));
-      st_store (vm, a, 40, st_smallint_oop (vm->header.image_format));
+        {
+          StOop v = st_interp_integer (it, vm_parameter (vm, i + 1));
+          st_store (vm, a, i, v ? v : st_smallint_oop (0));
+        }
       return st_prim_return (it, argc, a);
     }
   StOop idx = st_stack_value (it, argc - 1);
   if (!st_is_smallint (idx))
     return ST_PRIM_ERR_BAD_ARGUMENT;
-  int64_t i = st_smallint_value (idx), v = 0;
-  switch (i)
-    {
-    case 1: v = (int64_t) (it->eden_start - vm->mem_base); break;   /* old space */
-    case 2: v = (int64_t) (it->eden_next - it->eden_start); break;
-    case 3: v = (int64_t) (it->eden_next - vm->mem_base); break;
-    case 34: v = (int64_t) it->stats.bytes_allocated; break;
-    case 40: v = vm->personality.word_bytes; break;
-    case 41: v = vm->header.image_format; break;
-    case 44: v = (int64_t) (it->eden_end - it->eden_start); break;
-    case 56: v = (int64_t) it->stats.process_switches; break;
-    default: v = 0; break;
-    }
-  StOop r = st_interp_integer (it, v);
+  StOop r = st_interp_integer (it, vm_parameter (vm, st_smallint_value (idx)));
   if (r == 0)
     return ST_PRIM_ERR_NO_MEMORY;
   return st_prim_return (it, argc, r);
 }
 
-/* --- no display, no input: a headless run --- */
+/* --- the machine around the image (the display and input: prims-display.c) --- */
 
-StPrimResult st_prim_be_cursor (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_be_display (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_defer_display_updates (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_show_display_rect (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_force_display_update (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
 StPrimResult st_prim_beep (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_low_space_semaphore (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_set_low_space_threshold (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-StPrimResult st_prim_input_semaphore (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-
-/* No events: fill the buffer with type 0 (none). */
+/* fetchMourner (172): the next ephemeron the collector fired; fails when
+ * there is none (the image's method then answers nil). */
 StPrimResult
-st_prim_get_next_event (StVM *vm, int argc)
+st_prim_fetch_mourner (StVM *vm, int argc)
+{
+  StOop e = st_gc_next_mourner (vm);
+  if (e == 0)
+    return ST_PRIM_FAIL;
+  return st_prim_return (st_interp (vm), argc, e);
+}
+
+/* snapshotPrimitive (97): the saved image sees true when it resumes; here
+ * the image carries on with false.  Without a snapshot path the primitive
+ * fails, as on a VM that cannot write the file. */
+StPrimResult
+st_prim_snapshot (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  StOop buf = st_stack_value (it, 0);
-  if (argc != 1 || !st_interp_valid_obj (vm, buf) || !st_fmt_is_pointers (st_format (vm, buf)))
-    return ST_PRIM_ERR_BAD_ARGUMENT;
-  uint64_t n = st_num_slots (vm, buf);
-  for (uint64_t i = 0; i < n; i++)
-    st_store (vm, buf, i, st_smallint_oop (0));
+  if (argc != 0)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  if (it->snapshot_path == NULL)
+    {
+      st_interp_note_event (it, "snapshot refused: no snapshot file was given (thaw-cli run --snapshot-to FILE)");
+      return ST_PRIM_FAIL;
+    }
+  /* The receiver is kept where the collector updates it. */
+  StOop rcvr = it->slots[it->sp];
+  st_gc_add_root (vm, &rcvr);
+  it->slots[it->sp] = it->true_obj;
+  GError *error = NULL;
+  gboolean ok = st_interp_snapshot (vm, it->snapshot_path, ST_WRITE_FORCE, &error);
+  st_gc_remove_root (vm, &rcvr);
+  if (!ok)
+    {
+      st_interp_note_event (it, "snapshot to %s failed: %s", it->snapshot_path, error->message);
+      g_error_free (error);
+      it->slots[it->sp] = rcvr;
+      return ST_PRIM_FAIL;
+    }
+  st_interp_note_event (it, "snapshot written to %s", it->snapshot_path);
+  return st_prim_return (it, argc, it->false_obj);
+}
+
+/* lowSpaceSemaphore: (124) goes into the special objects; the collector
+ * signals it once the room left falls below the threshold (125). */
+StPrimResult
+st_prim_low_space_semaphore (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1 || st_special_count (vm) <= ST_SPLOB_THE_LOW_SPACE_SEMAPHORE)
+    return ST_PRIM_FAIL;
+  st_store (vm, vm->special_objects, ST_SPLOB_THE_LOW_SPACE_SEMAPHORE, st_stack_value (it, 0));
   return answer_receiver (it, argc);
 }
 
 StPrimResult
-st_prim_screen_size (StVM *vm, int argc)
+st_prim_set_low_space_threshold (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  if (it->ci_point == 0)
-    return ST_PRIM_FAIL;
-  uint64_t w = (vm->header.saved_window_size >> 16) & 0xFFFF, h = vm->header.saved_window_size & 0xFFFF;
-  if (w == 0 || h == 0)
-    w = 640, h = 480;
-  StOop p = st_objmem_new_object (vm, it->ci_point, ST_FMT_FIXED, 2);
-  if (p == 0)
-    return ST_PRIM_ERR_NO_MEMORY;
-  st_store (vm, p, 0, st_smallint_oop ((int64_t) w));
-  st_store (vm, p, 1, st_smallint_oop ((int64_t) h));
-  return st_prim_return (it, argc, p);
+  int64_t v;
+  if (argc != 1 || !st_interp_to_int64 (it, st_stack_value (it, 0), &v) || v < 0)
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  it->low_space_threshold = (uint64_t) v;
+  it->low_space_signalled = false;
+  return answer_receiver (it, argc);
 }
 
 /* --- named primitives (117) --- */
@@ -361,33 +439,6 @@ st_prim_interrupt_semaphore (StVM *vm, int argc)
 }
 
 StPrimResult st_prim_set_interrupt_key (StVM *vm, int argc) { return answer_receiver (st_interp (vm), argc); }
-
-/* Pre-event input polling, headless: no buttons, no keys, the pointer at 0@0. */
-StPrimResult
-st_prim_mouse_buttons (StVM *vm, int argc)
-{
-  return st_prim_return (st_interp (vm), argc, st_smallint_oop (0));
-}
-
-StPrimResult
-st_prim_kbd_next (StVM *vm, int argc)
-{
-  return st_prim_return (st_interp (vm), argc, vm->nil_obj);
-}
-
-StPrimResult
-st_prim_mouse_point (StVM *vm, int argc)
-{
-  StInterp *it = st_interp (vm);
-  if (it->ci_point == 0)
-    return ST_PRIM_FAIL;
-  StOop p = st_objmem_new_object (vm, it->ci_point, ST_FMT_FIXED, 2);
-  if (p == 0)
-    return ST_PRIM_ERR_NO_MEMORY;
-  st_store (vm, p, 0, st_smallint_oop (0));
-  st_store (vm, p, 1, st_smallint_oop (0));
-  return st_prim_return (it, argc, p);
-}
 
 /* Display depthSupported: n */
 StPrimResult

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "gc.h"
 #include "interp-private.h"
 #include "prim-table.h"
 
@@ -459,7 +460,7 @@ st_prim_inst_var_at (StVM *vm, int argc)
     return ST_PRIM_ERR_BAD_INDEX;
   if (o == it->ctx)
     st_interp_save_registers (it);      /* its pc and stackp as of now */
-  return st_prim_return (it, argc, st_fetch (vm, o, i));
+  return st_prim_return (it, argc, st_interp_pc_to_image (it, o, i, st_fetch (vm, o, i)));
 }
 
 StPrimResult
@@ -479,7 +480,7 @@ st_prim_inst_var_at_put (StVM *vm, int argc)
   if (i >= st_num_slots (vm, o))
     return ST_PRIM_ERR_BAD_INDEX;
   StOop v = st_stack_value (it, 0);
-  st_store (vm, o, i, v);
+  st_store (vm, o, i, st_interp_pc_to_heap (it, o, i, v));
   return st_prim_return (it, argc, v);
 }
 
@@ -651,6 +652,7 @@ st_prim_replace_from_to (StVM *vm, int argc)
       uint64_t *d = st_ptr (vm, dst) + 1 + (st_num_slots (vm, dst) - dn) + (start - 1);
       uint64_t *s = st_ptr (vm, src) + 1 + (st_num_slots (vm, src) - sn) + (rstart - 1);
       memmove (d, s, count * 8);
+      st_gc_remember_if_old (vm, dst);
     }
   else
     {
@@ -697,6 +699,25 @@ st_prim_constant_fill (StVM *vm, int argc)
 
 /* The next object after o in heap order (or the first when o is 0) that
  * the image may see: no free chunks, bridges or hidden objects. */
+/* Heap walks see old space only: before one, new space is emptied into
+ * it.  The collector updates the interpreter's registers and stack, so
+ * callers read their arguments from the stack afterwards. */
+static bool
+tenure_all (StVM *vm)
+{
+  StOop e0, en, p0, pn;
+  if (!st_gc_young_range (vm, &e0, &en, &p0, &pn) || (en == e0 && pn == p0))
+    return true;
+  GError *error = NULL;
+  if (!st_gc_collect (vm, ST_GC_TENURE_ALL, &error))
+    {
+      st_interp_fail (vm, ST_INTERP_ERROR_NO_MEMORY, "%s", error->message);
+      g_error_free (error);
+      return false;
+    }
+  return true;
+}
+
 static StOop
 next_visible (StVM *vm, StOop o)
 {
@@ -722,6 +743,8 @@ StPrimResult
 st_prim_some_object (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
+  if (!tenure_all (vm))
+    return ST_PRIM_ERR_NO_MEMORY;
   StOop x = next_visible (vm, 0);
   return st_prim_return (it, argc, x ? x : vm->nil_obj);
 }
@@ -730,6 +753,8 @@ StPrimResult
 st_prim_next_object (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
+  if (st_gc_is_young (vm, st_stack_value (it, 0)) && !tenure_all (vm))
+    return ST_PRIM_ERR_NO_MEMORY;
   StOop o = st_stack_value (it, 0);
   if (!st_interp_valid_obj (vm, o))
     return ST_PRIM_ERR_BAD_RECEIVER;
@@ -741,6 +766,8 @@ StPrimResult
 st_prim_some_instance (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
+  if (!tenure_all (vm))
+    return ST_PRIM_ERR_NO_MEMORY;
   StOop cls = st_stack_value (it, 0);
   guint32 ci = st_interp_valid_obj (vm, cls) ? st_hash (vm, cls) : 0;
   if (ci == 0 || st_class_at_index (vm, ci) != cls)
@@ -755,6 +782,8 @@ StPrimResult
 st_prim_next_instance (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
+  if (st_gc_is_young (vm, st_stack_value (it, 0)) && !tenure_all (vm))
+    return ST_PRIM_ERR_NO_MEMORY;
   StOop o = st_stack_value (it, 0);
   if (!st_interp_valid_obj (vm, o))
     return ST_PRIM_ERR_BAD_RECEIVER;
@@ -801,7 +830,10 @@ replace_references (StInterp *it, GHashTable *map)
           {
             gpointer v;
             if (g_hash_table_lookup_extended (map, &p[i], NULL, &v))
-              p[i] = *(StOop *) v;
+              {
+                p[i] = *(StOop *) v;
+                st_gc_remember_if_old (vm, o);
+              }
           }
     }
   gpointer v;
@@ -819,10 +851,16 @@ replace_references (StInterp *it, GHashTable *map)
     }
 }
 
+/* The arrays are st_stack_value (a_depth) and (b_depth): read after new
+ * space has been emptied into old space, since every reference is
+ * replaced by one walk over old space. */
 static StPrimResult
-become (StInterp *it, StOop a, StOop b, bool two_way, bool copy_hash)
+become (StInterp *it, int a_depth, int b_depth, bool two_way, bool copy_hash)
 {
   StVM *vm = it->vm;
+  if (!tenure_all (vm))
+    return ST_PRIM_ERR_NO_MEMORY;
+  StOop a = st_stack_value (it, a_depth), b = st_stack_value (it, b_depth);
   if (!st_interp_valid_obj (vm, a) || !st_interp_valid_obj (vm, b) || st_class_index (vm, a) != it->ci_array
       || st_class_index (vm, b) != it->ci_array)
     return ST_PRIM_ERR_BAD_ARGUMENT;
@@ -877,7 +915,7 @@ become_prim (StVM *vm, int argc, bool two_way, bool copy_hash)
   StInterp *it = st_interp (vm);
   if (argc != 1)
     return ST_PRIM_ERR_BAD_NUM_ARGS;
-  StPrimResult r = become (it, st_stack_value (it, 1), st_stack_value (it, 0), two_way, copy_hash);
+  StPrimResult r = become (it, 1, 0, two_way, copy_hash);
   if (r == ST_PRIM_OK)
     st_pop_n (it, argc);
   return r;
@@ -913,7 +951,7 @@ st_prim_array_become_one_way_copy_hash (StVM *vm, int argc)
   StOop flag = st_stack_value (it, 0);
   if (flag != it->true_obj && flag != it->false_obj)
     return ST_PRIM_ERR_BAD_ARGUMENT;
-  StPrimResult r = become (it, st_stack_value (it, 2), st_stack_value (it, 1), false, flag == it->true_obj);
+  StPrimResult r = become (it, 2, 1, false, flag == it->true_obj);
   if (r == ST_PRIM_OK)
     st_pop_n (it, argc);
   return r;
@@ -924,6 +962,8 @@ StPrimResult
 st_prim_all_instances (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
+  if (!tenure_all (vm))
+    return ST_PRIM_ERR_NO_MEMORY;
   StOop cls = st_stack_value (it, 0);
   guint32 ci = st_interp_valid_obj (vm, cls) ? st_hash (vm, cls) : 0;
   if (argc != 0 || ci == 0 || st_class_at_index (vm, ci) != cls)

@@ -9,6 +9,9 @@
 #include "interp.h"
 #include "process.h"
 #include "heap-check.h"
+#include "gc.h"
+#include "display.h"
+#include "input.h"
 
 static void
 report_missing (const char *name, uint64_t count, gpointer data)
@@ -33,13 +36,47 @@ report_file (const char *path, const guint8 *data, gsize len, gpointer user)
   report_end_object (r);
 }
 
+/* --gc-check: the integrity checker after every collection (each one
+ * empties new space, so old space is the whole heap); the first problem
+ * stops the run. */
+typedef struct {
+  GHashTable *baseline;      /* messages of findings before the run: not the collector's */
+  uint64_t checked;
+  uint64_t findings;
+  uint64_t at_gc;            /* seq of the collection that found them */
+  GPtrArray *messages;
+} GcCheck;
+
+static void
+gc_check_hook (StVM *vm, gboolean after, const StGcSample *sample, gpointer data)
+{
+  GcCheck *gcc = data;
+  if (!after || gcc->findings > 0)
+    return;
+  StCheckOptions opts = { .max_findings = 20 };
+  StCheckReport *cr = st_heap_check (vm, &opts);
+  gcc->checked++;
+  for (guint i = 0; i < cr->n_findings; i++)
+    if (!g_hash_table_contains (gcc->baseline, cr->findings[i].message))
+      {
+        gcc->findings++;
+        g_ptr_array_add (gcc->messages, g_strdup (cr->findings[i].message));
+      }
+  if (gcc->findings > 0)
+    {
+      gcc->at_gc = sample->seq;
+      st_interp_request_trap (vm);
+    }
+  st_check_report_free (cr);
+}
+
 int
 cli_run (int argc, char **argv)
 {
-  gboolean json = FALSE, until_quit = FALSE, gc_check = FALSE;
+  gboolean json = FALSE, until_quit = FALSE, gc_check = FALSE, gc_stress = FALSE;
   double seconds = 10.0;
   gint64 bytecodes = 0, trace = 0;
-  g_autofree char *eval = NULL;
+  g_autofree char *eval = NULL, *snapshot_to = NULL;
   const GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Stop after N seconds of wall-clock time (default 10)", "N" },
     { "bytecodes", 0, 0, G_OPTION_ARG_INT64, &bytecodes, "Stop after N bytecodes", "N" },
@@ -48,7 +85,12 @@ cli_run (int argc, char **argv)
       "Evaluate EXPR with the image's own Compiler first, print its printString, and stop", "EXPR" },
     { "trace-sends", 0, 0, G_OPTION_ARG_INT64, &trace, "Print the first N sends to stderr", "N" },
     { "gc-check", 0, 0, G_OPTION_ARG_NONE, &gc_check,
-      "Check the heap's integrity when the run stops (there is no garbage collector yet)", NULL },
+      "Check the heap's integrity after every garbage collection and at the end; stop at the first problem", NULL },
+    { "snapshot-to", 0, 0, G_OPTION_ARG_FILENAME, &snapshot_to,
+      "Where the image's own snapshot primitive writes (without it, the primitive fails; never the loaded file)",
+      "FILE" },
+    { "gc-stress", 0, 0, G_OPTION_ARG_NONE, &gc_stress,
+      "Collect at the instruction boundary after every allocation (slow; for testing)", NULL },
     { NULL }
   };
   if (!cli_parse (&argc, &argv, entries, &json))
@@ -74,6 +116,24 @@ cli_run (int argc, char **argv)
       return CLI_EXIT_ERROR;
     }
 
+  GcCheck gcc = { .messages = g_ptr_array_new_with_free_func (g_free),
+                  .baseline = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL) };
+  if (gc_check)
+    {
+      /* What the image (or the interpreter's start, say class-table
+       * entries it adds) brings is the baseline; only new problems count. */
+      StCheckOptions bopts = { .max_findings = 1000 };
+      StCheckReport *base = st_heap_check (vm, &bopts);
+      for (guint i = 0; i < base->n_findings; i++)
+        g_hash_table_add (gcc.baseline, g_strdup (base->findings[i].message));
+      st_check_report_free (base);
+      st_gc_set_tenure_always (vm, TRUE);
+      st_gc_add_hook (vm, gc_check_hook, &gcc);
+    }
+  if (gc_stress)
+    st_gc_set_stress (vm, TRUE);
+  if (snapshot_to != NULL)
+    st_interp_set_snapshot_path (vm, snapshot_to);
   if (trace > 0)
     st_interp_trace_sends (vm, (uint64_t) trace, stderr);
   if (eval != NULL && !st_interp_eval (vm, eval, &error))
@@ -108,6 +168,32 @@ cli_run (int argc, char **argv)
   report_uint (r, "process_switches", st->process_switches);
   report_uint (r, "contexts_allocated", st->contexts_allocated);
   report_uint (r, "bytes_allocated", st->bytes_allocated);
+  const StGcStats *gs = st_gc_stats (vm);
+  if (gs != NULL)
+    {
+      g_autoptr (GArray) samples = g_array_new (FALSE, FALSE, sizeof (StGcSample));
+      st_gc_samples (vm, 0, samples);
+      gint64 max_scavenge = 0, max_full = 0;
+      for (guint i = 0; i < samples->len; i++)
+        {
+          const StGcSample *g = &g_array_index (samples, StGcSample, i);
+          if (g->kind == ST_GC_FULL)
+            max_full = MAX (max_full, g->pause_usecs);
+          else
+            max_scavenge = MAX (max_scavenge, g->pause_usecs);
+        }
+      report_begin_object (r, "gc");
+      report_uint (r, "eden_bytes", gs->eden_bytes);
+      report_uint (r, "scavenges", gs->scavenges + gs->tenure_alls);
+      report_uint (r, "full_gcs", gs->full_gcs);
+      report_double (r, "scavenge_ms_total", gs->scavenge_usecs / 1000.0);
+      report_double (r, "scavenge_ms_max_recent", max_scavenge / 1000.0);
+      report_double (r, "full_gc_ms_total", gs->full_usecs / 1000.0);
+      report_double (r, "full_gc_ms_max_recent", max_full / 1000.0);
+      report_uint (r, "tenured_bytes", gs->tenured_bytes);
+      report_uint (r, "remembered", gs->remembered);
+      report_end_object (r);
+    }
   report_begin_list (r, "missing_primitives");
   st_interp_foreach_missing (vm, report_missing, r);
   report_end_list (r);
@@ -115,6 +201,16 @@ cli_run (int argc, char **argv)
   for (const char *const *e = st_interp_events (vm); *e != NULL; e++)
     report_str (r, NULL, *e);
   report_end_list (r);
+  /* The display, drawn into its Form (no window): its size and how often
+   * the image showed it. */
+  StFormInfo dfi;
+  if (st_display_form (vm, &dfi, NULL) != 0)
+    {
+      report_int (r, "display_width", dfi.width);
+      report_int (r, "display_height", dfi.height);
+      report_int (r, "display_depth", dfi.depth);
+    }
+  report_uint (r, "display_updates", st_io_updates (vm));
   report_str (r, "output", st_interp_output (vm));
   report_begin_list (r, "files_written");
   st_interp_foreach_file (vm, report_file, r);
@@ -141,31 +237,24 @@ cli_run (int argc, char **argv)
   gboolean heap_ok = TRUE;
   if (gc_check)
     {
-      StCheckOptions opts = { .max_findings = 20 };
-      StCheckReport *cr = st_heap_check (vm, &opts);
-      /* Eden's unused rest is one free chunk that no old-space free list
-       * holds: expected while there is no collector, so not a finding. */
-      StOop eden_start = 0, eden_next = 0, eden_end = 0;
-      st_interp_eden (vm, &eden_start, &eden_next, &eden_end);
-      uint64_t expected = 0;
-      for (guint i = 0; i < cr->n_findings; i++)
-        if (cr->findings[i].kind == ST_FINDING_FREE_LIST && cr->findings[i].address >= eden_next
-            && cr->findings[i].address < eden_end)
-          expected++;
+      /* A last collection so that the check sees the heap as it ends. */
+      if (gcc.findings == 0)
+        st_gc_collect (vm, ST_GC_TENURE_ALL, NULL);
       report_begin_object (r, "heap_check");
-      report_uint (r, "objects", cr->objects);
-      report_uint (r, "findings", cr->n_findings_total - expected);
-      report_uint (r, "eden_rest_findings_ignored", expected);
+      report_uint (r, "collections_checked", gcc.checked);
+      report_uint (r, "findings_before_run", g_hash_table_size (gcc.baseline));
+      report_uint (r, "findings", gcc.findings);
+      if (gcc.findings > 0)
+        report_uint (r, "found_after_collection", gcc.at_gc);
       report_begin_list (r, "first_findings");
-      for (guint i = 0; i < cr->n_findings; i++)
-        if (!(cr->findings[i].kind == ST_FINDING_FREE_LIST && cr->findings[i].address >= eden_next
-              && cr->findings[i].address < eden_end))
-          report_str (r, NULL, cr->findings[i].message);
+      for (guint i = 0; i < gcc.messages->len; i++)
+        report_str (r, NULL, g_ptr_array_index (gcc.messages, i));
       report_end_list (r);
       report_end_object (r);
-      heap_ok = cr->n_findings_total - expected == 0;
-      st_check_report_free (cr);
+      heap_ok = gcc.findings == 0;
     }
+  g_ptr_array_unref (gcc.messages);
+  g_hash_table_unref (gcc.baseline);
   report_end_object (r);
   report_free (r);
   st_vm_free (vm);

@@ -12,6 +12,7 @@ struct _ThawApplication
 
   /* owned */
   GSettings *settings;
+  gboolean   run_on_open;   /* thaw --run: start the images at once */
 };
 
 G_DEFINE_FINAL_TYPE (ThawApplication, thaw_application, ADW_TYPE_APPLICATION)
@@ -52,6 +53,7 @@ thaw_application_open (GApplication *app, GFile **files, int n_files, const char
         win = THAW_WINDOW (active);
       else
         win = new_window (THAW_APPLICATION (app));
+      thaw_window_set_run_on_load (win, THAW_APPLICATION (app)->run_on_open);
       thaw_window_open_file (win, files[i]);
       gtk_window_present (GTK_WINDOW (win));
     }
@@ -120,6 +122,12 @@ thaw_application_startup (GApplication *app)
     { "win.show-panel::integrity", { "<Alt>4", NULL } },
     { "win.show-panel::processes", { "<Alt>5", NULL } },
     { "win.show-panel::inspector", { "<Alt>6", NULL } },
+    { "win.show-panel::display", { "<Alt>7", NULL } },
+    { "win.show-panel::gc", { "<Alt>8", NULL } },
+    { "win.run", { "F5", NULL } },
+    { "win.pause", { "<Shift>F5", NULL } },
+    { "win.step", { "F7", NULL } },
+    { "win.gc", { "F6", NULL } },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
@@ -128,6 +136,15 @@ thaw_application_startup (GApplication *app)
   gtk_css_provider_load_from_resource (css, "/dev/thaw/Thaw/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+/* Options of this (primary) instance; --run reaches images opened here. */
+static gint
+thaw_application_handle_local_options (GApplication *app, GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "run"))
+    THAW_APPLICATION (app)->run_on_open = TRUE;
+  return -1;
 }
 
 static void
@@ -148,12 +165,15 @@ thaw_application_class_init (ThawApplicationClass *klass)
   app_class->activate = thaw_application_activate;
   app_class->open = thaw_application_open;
   app_class->startup = thaw_application_startup;
+  app_class->handle_local_options = thaw_application_handle_local_options;
 }
 
 static void
 thaw_application_init (ThawApplication *self)
 {
   self->settings = g_settings_new (APP_ID);
+  g_application_add_main_option (G_APPLICATION (self), "run", 'r', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE,
+                                 _("Start running the images at once"), NULL);
 }
 
 ThawApplication *

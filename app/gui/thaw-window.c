@@ -12,7 +12,11 @@
 #include "printer.h"
 #include "trace.h"
 #include "heap-map.h"
+#include "host.h"
+#include "interp.h"
 #include "thaw-census-panel.h"
+#include "thaw-display-view.h"
+#include "thaw-gc-panel.h"
 #include "thaw-heap-panel.h"
 #include "thaw-inspector.h"
 #include "thaw-processes-panel.h"
@@ -32,6 +36,10 @@ struct _ThawWindow
   ThawHeapPanel   *heap_panel;
   ThawCensusPanel *census_panel;
   ThawProcessesPanel *processes_panel;
+  ThawDisplayView *display_view;
+  ThawGcPanel     *gc_panel;
+  GtkLabel        *status_label;
+  GtkLabel        *rate_label;
   GtkStack        *stack;
   GtkLabel        *recent_label;
   GtkListBox      *recent_list;
@@ -59,6 +67,21 @@ struct _ThawWindow
   GFile           *file;
   GCancellable    *load_cancellable;
   guint            load_serial;
+
+  /* running the image (see "running the image" below) */
+  StHost          *host;          /* owns self->vm while it exists */
+  StHost          *retired_host;  /* replaced while a check thread read its heap */
+  StVM            *retired_vm;
+  struct _MapLink *map_link;      /* the GC hook's way back to this window */
+  StHostState      host_state;
+  gboolean         live;          /* paused: the panels show the running heap */
+  gboolean         want_live;     /* go live at the next pause */
+  gboolean         awaiting_gc;   /* a full GC was asked for before going live */
+  gboolean         pending_run;   /* run once the check thread is done */
+  gboolean         run_on_load;
+  char            *last_inspect;  /* the inspector's path, shown again when live */
+  GSimpleActionGroup *engine_actions;
+  StHostMessage   *last_status;
 };
 
 G_DEFINE_FINAL_TYPE (ThawWindow, thaw_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -68,6 +91,11 @@ static void set_vm (ThawWindow *self, StVM *vm);
 static void update_edits (ThawWindow *self);
 static void remember_recent (GFile *file);
 static void start_check (ThawWindow *self);
+static void stop_host (ThawWindow *self);
+static void drop_checked (ThawWindow *self, StVM *checked);
+static void run_now (ThawWindow *self);
+static void leave_live (ThawWindow *self);
+static void update_engine_actions (ThawWindow *self);
 
 gboolean
 thaw_window_is_empty (ThawWindow *self)
@@ -278,7 +306,7 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->disposed)
     {
       if (checked != self->vm)
-        st_vm_free (checked);
+        drop_checked (self, checked);
       if (a != NULL)
         analysis_free (a);
       return;
@@ -286,7 +314,7 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (checked != self->vm)
     {
       /* The window moved on to another image while this one was checked. */
-      st_vm_free (checked);
+      drop_checked (self, checked);
       if (a != NULL)
         analysis_free (a);
       if (self->vm != NULL)
@@ -299,6 +327,8 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   thaw_census_panel_set_model (self->census_panel, self->vm, g_steal_pointer (&a->census));
   thaw_integrity_panel_set_report (self->integrity_panel, g_steal_pointer (&a->report));
   analysis_free (a);
+  if (self->pending_run)
+    run_now (self);
   AdwViewStackPage *page = adw_view_stack_get_page (self->view_stack, GTK_WIDGET (self->integrity_panel));
   guint64 n = thaw_integrity_panel_get_n_findings (self->integrity_panel);
   adw_view_stack_page_set_needs_attention (page, n > 0);
@@ -321,6 +351,7 @@ start_check (ThawWindow *self)
 static void
 set_vm (ThawWindow *self, StVM *vm)
 {
+  stop_host (self);
   thaw_inspector_set_vm (self->inspector, NULL);
   thaw_processes_panel_set_vm (self->processes_panel, NULL);
   thaw_heap_panel_set_model (self->heap_panel, NULL, NULL);
@@ -334,6 +365,8 @@ set_vm (ThawWindow *self, StVM *vm)
     return;
   self->edits = st_edit_log_new (vm);
   self->printer = st_printer_new (vm);
+  thaw_gc_panel_clear (self->gc_panel);
+  update_engine_actions (self);
   thaw_inspector_set_vm (self->inspector, vm);
   thaw_processes_panel_set_vm (self->processes_panel, vm);
 }
@@ -395,6 +428,11 @@ heap_changed (ThawWindow *self)
 static gboolean
 heap_busy (ThawWindow *self)
 {
+  if (self->host != NULL && !self->live)
+    {
+      toast (self, _("The image is running; pause it first."));
+      return TRUE;
+    }
   if (self->checking_vm != NULL || self->saving)
     {
       toast (self, _("The image is being checked or saved; try again in a moment."));
@@ -515,6 +553,13 @@ remember_recent (GFile *file)
   gtk_recent_manager_add_full (gtk_recent_manager_get_default (), uri, &data);
 }
 
+static void
+remember_recent_path (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  remember_recent (file);
+}
+
 /* ---- loading off the main thread ---- */
 
 typedef struct {
@@ -632,6 +677,13 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   remember_recent (file);
   show_image (self);
   update_edits (self);
+  if (self->run_on_load)
+    {
+      /* straight to the display; the panels fill in when it pauses */
+      adw_view_stack_set_visible_child_name (self->view_stack, "display");
+      run_now (self);
+      return;
+    }
   start_check (self);
 }
 
@@ -762,6 +814,12 @@ thaw_window_dispose (GObject *object)
   self->disposed = TRUE;
   if (self->inspector != NULL)
     thaw_inspector_set_vm (self->inspector, NULL);
+  /* the engine stops here (within a second), not when the window is finalized */
+  if (self->display_view != NULL)
+    stop_host (self);
+  g_clear_pointer (&self->last_inspect, g_free);
+  g_clear_pointer (&self->last_status, st_host_message_unref);
+  g_clear_object (&self->engine_actions);
   g_clear_pointer (&self->edits, st_edit_log_free);
   g_clear_pointer (&self->printer, st_printer_free);
   g_clear_pointer (&self->shown, g_hash_table_unref);
@@ -804,6 +862,8 @@ thaw_window_class_init (ThawWindowClass *klass)
   g_type_ensure (THAW_TYPE_HEAP_PANEL);
   g_type_ensure (THAW_TYPE_CENSUS_PANEL);
   g_type_ensure (THAW_TYPE_PROCESSES_PANEL);
+  g_type_ensure (THAW_TYPE_DISPLAY_VIEW);
+  g_type_ensure (THAW_TYPE_GC_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/dev/thaw/Thaw/ui/thaw-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, view_stack);
@@ -812,6 +872,10 @@ thaw_window_class_init (ThawWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, heap_panel);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, census_panel);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, processes_panel);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, display_view);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, gc_panel);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ThawWindow, rate_label);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, recent_label);
   gtk_widget_class_bind_template_child (widget_class, ThawWindow, recent_list);
@@ -841,6 +905,10 @@ action_inspect (GSimpleAction *action, GVariant *param, gpointer user_data)
   if (self->vm == NULL)
     return;
   g_autoptr (GError) error = NULL;
+  g_free (self->last_inspect);
+  self->last_inspect = g_strdup (g_variant_get_string (param, NULL));
+  if (self->host != NULL && !self->live)
+    return;   /* shown when the image pauses */
   if (thaw_inspector_show_path (self->inspector, g_variant_get_string (param, NULL), &error))
     adw_view_stack_set_visible_child_name (self->view_stack, "inspector");
   else
@@ -945,6 +1013,18 @@ save_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 save_to (ThawWindow *self, const char *path, StImageKind kind, StWriteFlags flags)
 {
+  if (self->host != NULL && kind == ST_IMAGE_KIND_SAME && !(flags & ST_WRITE_FORCE)
+      && self->checking_vm == NULL && !self->saving)
+    {
+      /* The engine thread pauses, collects (objects move: the panels let
+       * go of the heap), writes and carries on. */
+      gboolean paused = self->host_state == ST_HOST_STATE_PAUSED;
+      leave_live (self);
+      self->want_live = paused;
+      self->saving = TRUE;
+      st_host_save (self->host, path);
+      return;
+    }
   if (self->vm == NULL || heap_busy (self))
     return;
   self->saving = TRUE;
@@ -1275,6 +1355,457 @@ action_save_clean_to (GSimpleAction *action, GVariant *param, gpointer user_data
                ST_WRITE_DEFAULT);
 }
 
+/* ---- running the image ----
+ *
+ * The first Run hands the heap to an StHost (host.h), whose engine thread
+ * owns it from then on; self->vm stays as a borrowed pointer.  While the
+ * image runs, nothing on this side reads the heap: the inspector, the
+ * processes and census panels are emptied and the heap map keeps no
+ * heap pointer.  When it pauses, the window asks for a full collection
+ * (so heap walks see every object) and, once that is reported, shows the
+ * paused heap in every panel ("live") until the next command that runs
+ * the engine.  A GC hook builds a heap map on the engine thread after each
+ * full collection, so the map follows the running image. */
+
+typedef struct _MapLink {
+  GWeakRef     window;
+  gint         ref;
+} MapLink;
+
+static void
+map_link_unref (MapLink *link)
+{
+  if (link != NULL && g_atomic_int_dec_and_test (&link->ref))
+    {
+      g_weak_ref_clear (&link->window);
+      g_free (link);
+    }
+}
+
+typedef struct {
+  MapLink   *link;
+  StHeapMap *map;
+} MapDelivery;
+
+static gboolean
+deliver_map (gpointer data)
+{
+  MapDelivery *d = data;
+  ThawWindow *self = g_weak_ref_get (&d->link->window);
+  if (self != NULL)
+    {
+      if (!self->disposed && self->host != NULL && self->checking_vm == NULL)
+        thaw_heap_panel_set_model (self->heap_panel, self->live ? self->vm : NULL, g_steal_pointer (&d->map));
+      g_object_unref (self);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+map_delivery_free (gpointer data)
+{
+  MapDelivery *d = data;
+  g_clear_pointer (&d->map, st_heap_map_free);
+  map_link_unref (d->link);
+  g_free (d);
+}
+
+/* On the engine thread, after each collection: a full one has just left
+ * old space compacted and new space empty, so the map sees every object. */
+static void
+heap_map_hook (StVM *vm, gboolean after, const StGcSample *sample, gpointer data)
+{
+  MapLink *link = data;
+  if (!after || sample == NULL || sample->kind != ST_GC_FULL)
+    return;
+  MapDelivery *d = g_new0 (MapDelivery, 1);
+  d->map = st_heap_map_build (vm);
+  g_atomic_int_inc (&link->ref);
+  d->link = link;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT_IDLE, deliver_map, d, map_delivery_free);
+}
+
+/* A check thread finished reading a heap the window no longer shows. */
+static void
+drop_checked (ThawWindow *self, StVM *checked)
+{
+  if (self->retired_host != NULL && checked == self->retired_vm)
+    {
+      st_host_free (g_steal_pointer (&self->retired_host));
+      self->retired_vm = NULL;
+      return;
+    }
+  st_vm_free (checked);
+}
+
+static void
+leave_live (ThawWindow *self)
+{
+  self->live = FALSE;
+  self->want_live = FALSE;
+  self->awaiting_gc = FALSE;
+  thaw_inspector_set_vm (self->inspector, NULL);
+  thaw_processes_panel_set_vm (self->processes_panel, NULL);
+  thaw_census_panel_set_model (self->census_panel, NULL, NULL);
+  thaw_heap_panel_set_model (self->heap_panel, NULL, NULL);
+}
+
+/* Paused (and collected): every panel shows the heap as it is now. */
+static void
+go_live (ThawWindow *self)
+{
+  self->live = TRUE;
+  self->want_live = FALSE;
+  self->awaiting_gc = FALSE;
+  thaw_inspector_set_vm (self->inspector, self->vm);
+  if (self->last_inspect != NULL)
+    thaw_inspector_show_path (self->inspector, self->last_inspect, NULL);
+  thaw_processes_panel_set_vm (self->processes_panel, self->vm);
+  start_check (self);
+}
+
+static const char *
+state_label (StHostState s)
+{
+  switch (s)
+    {
+    case ST_HOST_STATE_PAUSED: return _("Paused");
+    case ST_HOST_STATE_RUNNING: return _("Running");
+    case ST_HOST_STATE_IDLE: return _("Idle: every process waits for input or a timer");
+    case ST_HOST_STATE_HALTED: return _("Halted");
+    case ST_HOST_STATE_QUIT: return _("The image quit");
+    default: return "";
+    }
+}
+
+static void
+update_status (ThawWindow *self, const StHostMessage *msg)
+{
+  const char *state = state_label (msg->state);
+  g_autofree char *text = msg->halt_reason != NULL && (msg->state == ST_HOST_STATE_HALTED || msg->state == ST_HOST_STATE_QUIT)
+                          ? g_strdup_printf ("%s: %s", state, msg->halt_reason) : g_strdup (state);
+  gtk_label_set_text (self->status_label, text);
+  g_autofree char *rate = g_strdup_printf (_("%.2f M bytecodes/s · %.2f M sends/s · %" G_GUINT64_FORMAT " process switches"),
+                                           msg->bytecodes_per_sec / 1e6, msg->sends_per_sec / 1e6, msg->process_switches);
+  gtk_label_set_text (self->rate_label, rate);
+}
+
+static void
+on_host_message (const StHostMessage *msg, gpointer data)
+{
+  ThawWindow *self = data;
+  g_assert (g_main_context_is_owner (g_main_context_default ()));
+  if (self->disposed || self->host == NULL)
+    return;
+  switch (msg->kind)
+    {
+    case ST_HOST_MSG_STATUS:
+    case ST_HOST_MSG_STOPPED:
+      g_clear_pointer (&self->last_status, st_host_message_unref);
+      self->last_status = st_host_message_ref ((StHostMessage *) msg);
+      self->host_state = msg->state;
+      update_status (self, msg);
+      update_engine_actions (self);
+      /* an image that halted or quit by itself is shown as it stopped */
+      if ((msg->state == ST_HOST_STATE_HALTED || msg->state == ST_HOST_STATE_QUIT) && !self->live)
+        self->want_live = TRUE;
+      if (msg->kind == ST_HOST_MSG_STATUS && self->want_live && !self->awaiting_gc
+          && msg->state != ST_HOST_STATE_RUNNING && msg->state != ST_HOST_STATE_IDLE)
+        {
+          /* paused or halted: collect first, so heap walks see every object */
+          self->awaiting_gc = TRUE;
+          st_host_gc (self->host);
+        }
+      break;
+    case ST_HOST_MSG_DISPLAY:
+      thaw_display_view_frame_ready (self->display_view);
+      break;
+    case ST_HOST_MSG_CURSOR:
+      thaw_display_view_set_cursor_from (self->display_view, msg);
+      break;
+    case ST_HOST_MSG_GC:
+      if (msg->gc_samples != NULL)
+        thaw_gc_panel_add_samples (self->gc_panel, (const StGcSample *) msg->gc_samples->data, msg->gc_samples->len);
+      thaw_gc_panel_set_stats (self->gc_panel, &msg->gc_stats);
+      if (self->awaiting_gc && st_host_state (self->host) != ST_HOST_STATE_RUNNING
+          && st_host_state (self->host) != ST_HOST_STATE_IDLE)
+        go_live (self);
+      break;
+    case ST_HOST_MSG_SAVED:
+      {
+        self->saving = FALSE;
+        g_autofree char *name = msg->path ? g_path_get_basename (msg->path) : g_strdup ("");
+        g_autofree char *text = msg->error != NULL ? g_strdup_printf (_("The image was not saved: %s"), msg->error)
+                                                   : g_strdup_printf (_("Saved as “%s”"), name);
+        toast (self, text);
+        if (msg->error == NULL && msg->path != NULL)
+          remember_recent_path (msg->path);
+        /* the save collected: a paused image can be shown at once */
+        if (self->want_live && st_host_state (self->host) == ST_HOST_STATE_PAUSED)
+          go_live (self);
+      }
+      break;
+    case ST_HOST_MSG_INSPECTED:
+      break;
+    }
+}
+
+static void
+stop_host (ThawWindow *self)
+{
+  if (self->host == NULL)
+    return;
+  thaw_display_view_set_host (self->display_view, NULL);
+  StHost *host = g_steal_pointer (&self->host);
+  if (self->checking_vm != NULL && self->checking_vm == self->vm)
+    {
+      /* a check thread still reads this heap: free it when that ends */
+      if (self->retired_host != NULL)
+        st_host_free (self->retired_host);
+      self->retired_host = host;
+      self->retired_vm = self->vm;
+    }
+  else
+    st_host_free (host);
+  g_clear_pointer (&self->map_link, map_link_unref);
+  self->vm = NULL;
+  self->live = self->want_live = self->awaiting_gc = self->pending_run = FALSE;
+  g_clear_pointer (&self->last_status, st_host_message_unref);
+  if (!self->disposed)
+    {
+      gtk_label_set_text (self->status_label, _("Not running"));
+      gtk_label_set_text (self->rate_label, "");
+    }
+}
+
+/* The engine thread, made at the first Run. */
+static gboolean
+ensure_host (ThawWindow *self)
+{
+  if (self->host != NULL)
+    return TRUE;
+  if (self->vm == NULL)
+    return FALSE;
+  g_autoptr (GError) error = NULL;
+  if (self->vm->interp == NULL && !st_interp_init (self->vm, &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("The image cannot run: %s"), error->message);
+      toast (self, text);
+      return FALSE;
+    }
+  MapLink *link = g_new0 (MapLink, 1);
+  link->ref = 1;
+  g_weak_ref_init (&link->window, self);
+  st_gc_add_hook (self->vm, heap_map_hook, link);
+  StHostOptions options = { 0 };
+  self->host = st_host_new (self->vm, NULL, on_host_message, self, &options, &error);
+  if (self->host == NULL)
+    {
+      map_link_unref (link);
+      g_autofree char *text = g_strdup_printf (_("The image cannot run: %s"), error->message);
+      toast (self, text);
+      return FALSE;
+    }
+  /* the VM's hook holds the link until the host frees the VM */
+  self->map_link = link;
+  g_atomic_int_inc (&link->ref);
+  self->host_state = ST_HOST_STATE_PAUSED;
+  thaw_display_view_set_host (self->display_view, self->host);
+  return TRUE;
+}
+
+/* Commands that run the engine: the panels let go of the heap first. */
+static gboolean
+prepare_engine_command (ThawWindow *self)
+{
+  if (self->vm == NULL)
+    return FALSE;
+  if (self->checking_vm != NULL || self->saving)
+    {
+      toast (self, _("The image is being checked or saved; try again in a moment."));
+      return FALSE;
+    }
+  if (!ensure_host (self))
+    return FALSE;
+  leave_live (self);
+  return TRUE;
+}
+
+static void
+run_now (ThawWindow *self)
+{
+  self->pending_run = FALSE;
+  if (self->vm != NULL && self->checking_vm != NULL)
+    {
+      self->pending_run = TRUE;   /* the check thread reads the heap; run when it is done */
+      return;
+    }
+  if (!prepare_engine_command (self))
+    return;
+  st_host_run (self->host);
+}
+
+static void
+action_run (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  run_now (THAW_WINDOW (user_data));
+}
+
+static void
+action_pause (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  self->pending_run = FALSE;
+  if (self->host == NULL || self->live)
+    return;
+  self->want_live = TRUE;
+  self->awaiting_gc = FALSE;
+  st_host_pause (self->host);
+}
+
+static void
+action_step (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (!prepare_engine_command (self))
+    return;
+  self->want_live = TRUE;
+  st_host_step (self->host);
+}
+
+static void
+action_gc (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  gboolean paused = self->host == NULL || self->host_state == ST_HOST_STATE_PAUSED
+                    || self->host_state == ST_HOST_STATE_HALTED || self->host_state == ST_HOST_STATE_QUIT;
+  if (!prepare_engine_command (self))
+    return;
+  if (paused)
+    {
+      /* the collection moves objects: show the heap again after it */
+      self->want_live = TRUE;
+      self->awaiting_gc = TRUE;
+    }
+  st_host_gc (self->host);
+}
+
+static void
+update_engine_actions (ThawWindow *self)
+{
+  if (self->engine_actions == NULL)
+    return;
+  gboolean have = self->vm != NULL;
+  gboolean finished = self->host != NULL && (self->host_state == ST_HOST_STATE_HALTED || self->host_state == ST_HOST_STATE_QUIT);
+  gboolean running = self->host != NULL && (self->host_state == ST_HOST_STATE_RUNNING || self->host_state == ST_HOST_STATE_IDLE);
+  static const char *names[] = { "run", "pause", "step", "gc" };
+  gboolean enabled[] = { have && !finished && !running, have && running, have && !finished && !running, have };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      GAction *a = g_action_map_lookup_action (G_ACTION_MAP (self), names[i]);
+      g_simple_action_set_enabled (G_SIMPLE_ACTION (a), enabled[i]);
+    }
+}
+
+void
+thaw_window_set_run_on_load (ThawWindow *self, gboolean run)
+{
+  g_return_if_fail (THAW_IS_WINDOW (self));
+  self->run_on_load = run;
+}
+
+/* For scripts and tests: the display as the image drew it, as PNG. */
+static void
+action_export_frame (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  g_autoptr (GError) error = NULL;
+  if (!thaw_display_view_save_png (self->display_view, g_variant_get_string (param, NULL), &error))
+    g_warning ("export-frame: %s", error->message);
+}
+
+/* For scripts and tests: input through the display view's own conversion
+ * (see thaw_display_view_synthesize). */
+static void
+action_post_input (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  g_autoptr (GError) error = NULL;
+  if (!thaw_display_view_synthesize (self->display_view, g_variant_get_string (param, NULL), &error))
+    g_warning ("post-input: %s", error->message);
+}
+
+static void
+action_zoom (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  thaw_display_view_set_zoom (self->display_view, g_variant_get_int32 (param));
+}
+
+/* The run state and the display for win.export-state. */
+static void
+export_running (ThawWindow *self, GKeyFile *kf)
+{
+  const StHostMessage *m = self->last_status;
+  g_key_file_set_string (kf, "engine", "state",
+                         self->host == NULL ? "none" : st_host_state_name (st_host_state (self->host)));
+  g_key_file_set_boolean (kf, "engine", "live", self->live);
+  if (m != NULL)
+    {
+      g_key_file_set_string (kf, "engine", "status_state", st_host_state_name (m->state));
+      g_key_file_set_string (kf, "engine", "halt_reason", m->halt_reason ? m->halt_reason : "");
+      g_key_file_set_double (kf, "engine", "bytecodes_per_sec", m->bytecodes_per_sec);
+      g_key_file_set_uint64 (kf, "engine", "bytecodes", m->bytecodes);
+      g_key_file_set_uint64 (kf, "engine", "process_switches", m->process_switches);
+      g_key_file_set_uint64 (kf, "engine", "display_updates", m->display_updates);
+      g_key_file_set_uint64 (kf, "engine", "events_delivered", m->events_delivered);
+    }
+  g_key_file_set_string (kf, "engine", "status_text", gtk_label_get_text (self->status_label));
+  int w, h;
+  thaw_display_view_get_frame_size (self->display_view, &w, &h);
+  ThawDisplayStats ds;
+  thaw_display_view_get_stats (self->display_view, &ds);
+  double x, y, scale;
+  thaw_display_view_get_placement (self->display_view, &x, &y, &scale);
+  g_key_file_set_integer (kf, "display", "width", w);
+  g_key_file_set_integer (kf, "display", "height", h);
+  g_key_file_set_integer (kf, "display", "zoom", thaw_display_view_get_zoom (self->display_view));
+  g_key_file_set_double (kf, "display", "scale", scale);
+  g_key_file_set_integer (kf, "display", "scale_factor", gtk_widget_get_scale_factor (GTK_WIDGET (self->display_view)));
+  /* where the frame is, in the toplevel surface's coordinates */
+  graphene_rect_t bounds;
+  double sx = 0, sy = 0;
+  if (gtk_widget_compute_bounds (GTK_WIDGET (self->display_view), GTK_WIDGET (self), &bounds))
+    {
+      gtk_native_get_surface_transform (GTK_NATIVE (self), &sx, &sy);
+      g_key_file_set_double (kf, "display", "surface_x", sx + bounds.origin.x + x);
+      g_key_file_set_double (kf, "display", "surface_y", sy + bounds.origin.y + y);
+      g_key_file_set_integer (kf, "display", "view_width", (int) bounds.size.width);
+      g_key_file_set_integer (kf, "display", "view_height", (int) bounds.size.height);
+    }
+  g_key_file_set_uint64 (kf, "display", "frames", ds.frames);
+  g_key_file_set_uint64 (kf, "display", "events_posted", ds.events_posted);
+  g_key_file_set_int64 (kf, "display", "take_usecs_last", ds.take_usecs_last);
+  g_key_file_set_int64 (kf, "display", "snapshot_usecs_last", ds.snapshot_usecs_last);
+  g_key_file_set_int64 (kf, "display", "paint_usecs_last", ds.paint_usecs_last);
+  g_key_file_set_int64 (kf, "display", "paint_usecs_max", ds.paint_usecs_max);
+  g_key_file_set_int64 (kf, "display", "paint_usecs_mean", ds.paints ? ds.paint_usecs_total / (gint64) ds.paints : 0);
+  g_key_file_set_uint64 (kf, "display", "paints", ds.paints);
+  g_key_file_set_uint64 (kf, "display", "cursors", ds.cursors);
+  g_key_file_set_integer (kf, "display", "cursor_width", ds.cursor_width);
+  g_key_file_set_integer (kf, "display", "cursor_height", ds.cursor_height);
+  g_key_file_set_integer (kf, "gc", "samples", (int) thaw_gc_panel_get_n_samples (self->gc_panel));
+  g_key_file_set_integer (kf, "gc", "full", (int) thaw_gc_panel_get_n_full (self->gc_panel));
+  const StGcSample *last = thaw_gc_panel_get_last (self->gc_panel);
+  if (last != NULL)
+    {
+      g_key_file_set_uint64 (kf, "gc", "last_seq", last->seq);
+      g_key_file_set_string (kf, "gc", "last_kind", st_gc_kind_name (last->kind));
+      g_key_file_set_uint64 (kf, "gc", "last_heap_bytes", last->heap_bytes);
+      g_key_file_set_uint64 (kf, "gc", "last_objects_after", last->objects_after);
+    }
+}
+
 /* Write what the panels show to a key file, so tests (and bug reports) can
  * compare the window with thaw-cli. */
 static void
@@ -1302,6 +1833,7 @@ action_export_state (GSimpleAction *action, GVariant *param, gpointer user_data)
       g_key_file_set_boolean (kf, "window", "busy", self->saving);
       if (self->last_trace_report != NULL)
         g_key_file_set_string (kf, "trace", "report", self->last_trace_report);
+      export_running (self, kf);
     }
   g_autoptr (GError) error = NULL;
   if (!g_key_file_save_to_file (kf, g_variant_get_string (param, NULL), &error))
@@ -1322,6 +1854,13 @@ static const GActionEntry win_actions[] = {
   { "save-clean-copy", action_save_clean_copy },
   { "save-clean-to", action_save_clean_to, "s" },
   { "export-state", action_export_state, "s" },
+  { "run", action_run },
+  { "pause", action_pause },
+  { "step", action_step },
+  { "gc", action_gc },
+  { "export-frame", action_export_frame, "s" },
+  { "post-input", action_post_input, "s" },
+  { "zoom", action_zoom, "i" },
 };
 
 static void
@@ -1344,6 +1883,15 @@ thaw_window_init (ThawWindow *self)
   set_action_enabled (self, "undo", FALSE);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_row_activated), self);
   set_action_enabled (self, "cancel-load", FALSE);
+  /* engine.run & co. are the same actions as win.run & co. (which D-Bus
+   * exports for scripts and tests) */
+  self->engine_actions = g_simple_action_group_new ();
+  static const char *engine[] = { "run", "pause", "step", "gc" };
+  for (guint i = 0; i < G_N_ELEMENTS (engine); i++)
+    g_action_map_add_action (G_ACTION_MAP (self->engine_actions),
+                             g_action_map_lookup_action (G_ACTION_MAP (self), engine[i]));
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "engine", G_ACTION_GROUP (self->engine_actions));
+  update_engine_actions (self);
 
   GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

@@ -13,6 +13,8 @@ G_DECLARE_FINAL_TYPE (ThawWindow, thaw_window, THAW, WINDOW, AdwApplicationWindo
 ThawWindow *thaw_window_new (ThawApplication *app);
 /* Read an image (off the main thread) and show it in this window. */
 void        thaw_window_open_file (ThawWindow *self, GFile *file);
+/* Start running the image as soon as it is read (thaw --run). */
+void        thaw_window_set_run_on_load (ThawWindow *self, gboolean run);
 /* TRUE while the window shows no image and is not reading one. */
 gboolean    thaw_window_is_empty (ThawWindow *self);
 

@@ -760,6 +760,221 @@ st_bitblt_copy (StBitBlt *bb, const char **why)
   return true;
 }
 
+/* --- WarpBlt --- */
+
+#define WARP_ONE 16384          /* 1.0 in the 14-bit fixed point of WarpBlt's corners */
+
+/* The per-step increment that walks from a to b in n steps (Squeak's
+ * deltaFrom:to:nSteps:, which rounds away from zero). */
+static int64_t
+warp_delta (int64_t a, int64_t b, int64_t n)
+{
+  if (b > a)
+    return (b - a + WARP_ONE) / (n + 1) + 1;
+  if (b == a)
+    return 0;
+  return -((a - b + WARP_ONE) / (n + 1) + 1);
+}
+
+/* The source pixel at fixed-point (x, y), 0 outside the source. */
+static guint32
+warp_pick (const StBitBlt *bb, int64_t x, int64_t y, gsize spitch)
+{
+  if (x < 0 || y < 0)
+    return 0;
+  int64_t px = x >> 14, py = y >> 14;
+  if (px >= bb->source.width || py >= bb->source.height)
+    return 0;
+  int sd = bb->source.depth, sppw = 32 / sd;
+  guint32 word = bb->source.bits[(gsize) py * spitch + (gsize) (px / sppw)];
+  int pos = (int) (px % sppw);
+  int sh = bb->source.msb ? 32 - (pos + 1) * sd : pos * sd;
+  return (word >> sh) & pix_mask (sd);
+}
+
+/* n*n subpixels around (x, y) averaged as 32-bit ARGB (mapped through
+ * source_map below 16 bits), then reduced by the colour map; rule 25
+ * (paint) skips transparent subpixels and answers 0 when most are. */
+static guint32
+warp_smooth (Blt *b, int64_t x, int64_t y, int64_t xdh, int64_t ydh, int64_t xdv, int64_t ydv, int n,
+             const guint32 *source_map, gsize spitch)
+{
+  StBitBlt *bb = b->bb;
+  guint32 sum_a = 0, sum_r = 0, sum_g = 0, sum_b = 0;
+  int count = 0;
+  for (int j = 0; j < n; j++, x += xdv, y += ydv)
+    {
+      int64_t xx = x, yy = y;
+      for (int k = 0; k < n; k++, xx += xdh, yy += ydh)
+        {
+          guint32 rgb = warp_pick (bb, xx, yy, spitch);
+          if (bb->rule == 25 && rgb == 0)
+            continue;
+          count++;
+          if (bb->source.depth < 16)
+            rgb = source_map[rgb];
+          else if (bb->source.depth == 16)
+            rgb = rgb_map_16_to_32 (rgb);
+          sum_b += rgb & 0xFF;
+          sum_g += (rgb >> 8) & 0xFF;
+          sum_r += (rgb >> 16) & 0xFF;
+          sum_a += rgb >> 24;
+        }
+    }
+  if (count == 0 || (bb->rule == 25 && count < (n * n) / 2))
+    return 0;
+  guint32 r = sum_r / (guint32) count, g = sum_g / (guint32) count, bl = sum_b / (guint32) count;
+  guint32 a = sum_a / (guint32) count;
+  guint32 rgb = (a << 24) | (r << 16) | (g << 8) | bl;
+  if (rgb == 0 && r + g + bl + a > 0)
+    rgb = 1;
+  return map_pixel (b, rgb);
+}
+
+bool
+st_bitblt_warp (StBitBlt *bb, const int64_t corners[8], int smoothing, const guint32 *source_map,
+                gsize source_map_size, const char **why)
+{
+  const char *dummy;
+  if (why == NULL)
+    why = &dummy;
+  int rule = bb->rule;
+  if (rule < 0 || rule > 41 || rule == 16 || rule == 17)
+    {
+      *why = "combination rule out of range";
+      return false;
+    }
+  if (smoothing < 1 || smoothing > 64)
+    {
+      *why = "smoothing out of range";
+      return false;
+    }
+  bb->bit_count = 0;
+  bb->affected_l = bb->affected_r = bb->affected_t = bb->affected_b = 0;
+  if (!form_ok (&bb->dest, "dest", why))
+    return false;
+  if (bb->source.bits == NULL)
+    return true;                /* no source: nothing to warp */
+  if (!form_ok (&bb->source, "source", why))
+    return false;
+  if (smoothing > 1 && bb->source.depth < 16
+      && (source_map == NULL || source_map_size < ((gsize) 1 << bb->source.depth)))
+    {
+      *why = "smoothing a source below 16 bits needs a source map of 2^depth entries";
+      return false;
+    }
+  if ((rule == 30 || rule == 31) && (bb->source_alpha < 0 || bb->source_alpha > 255))
+    {
+      *why = "source alpha out of range";
+      return false;
+    }
+
+  Blt b = { .bb = bb };
+  b.dd = bb->dest.depth;
+  b.dppw = 32 / b.dd;
+  b.sd = bb->source.depth;
+  b.sppw = 32 / b.sd;
+  if (!setup_color_map (&b, why))
+    return false;
+  if (smoothing > 1 && !(b.flags & CM_NEW_STYLE))
+    {
+      /* Averaged pixels are 32-bit ARGB: reduce them from 8 bits per
+       * component, not from the source's. */
+      b.flags &= ~(guint) CM_FIXED;
+      int sd = b.sd;
+      b.sd = 32;
+      setup_color_masks (&b);
+      b.sd = sd;
+    }
+
+  /* Clip the clip rectangle to the destination, then the rectangle (the
+   * source does not clip: it is sampled, 0 outside). */
+  int64_t dw = bb->dest.width, dh = bb->dest.height;
+  int64_t cx = bb->clip_x, cy = bb->clip_y, cw = bb->clip_width, ch = bb->clip_height;
+  if (cx < 0) { cw += cx; cx = 0; }
+  if (cy < 0) { ch += cy; cy = 0; }
+  if (cx + cw > dw) cw = dw - cx;
+  if (cy + ch > dh) ch = dh - cy;
+  int64_t dx, dy, bw, bh;
+  if (bb->dest_x >= cx) { dx = bb->dest_x; bw = bb->width; }
+  else { bw = bb->width - (cx - bb->dest_x); dx = cx; }
+  if (dx + bw > cx + cw) bw -= (dx + bw) - (cx + cw);
+  if (bb->dest_y >= cy) { dy = bb->dest_y; bh = bb->height; }
+  else { bh = bb->height - (cy - bb->dest_y); dy = cy; }
+  if (dy + bh > cy + ch) bh -= (dy + bh) - (cy + ch);
+  if (bw <= 0 || bh <= 0 || dx < 0 || dy < 0 || dx + bw > dw || dy + bh > dh)
+    return true;
+
+  /* The left edge walks from p1 to p2, the right edge from p4 to p3, one
+   * step per destination row; each row walks from left to right. */
+  int64_t vsteps = MAX (bb->height - 1, 1), hsteps = MAX (bb->width - 1, 1);
+  int64_t pax = corners[0], pay = corners[1], pbx = corners[6], pby = corners[7];
+  int64_t d12x = warp_delta (pax, corners[2], vsteps), d12y = warp_delta (pay, corners[3], vsteps);
+  int64_t d43x = warp_delta (pbx, corners[4], vsteps), d43y = warp_delta (pby, corners[5], vsteps);
+  if (d12x < 0) pax = corners[2] - vsteps * d12x;
+  if (d12y < 0) pay = corners[3] - vsteps * d12y;
+  if (d43x < 0) pbx = corners[4] - vsteps * d43x;
+  if (d43y < 0) pby = corners[5] - vsteps * d43y;
+  if (bb->dest_y < cy)
+    {
+      int64_t skip = cy - bb->dest_y;
+      pax += skip * d12x, pay += skip * d12y, pbx += skip * d43x, pby += skip * d43y;
+    }
+
+  gsize dpitch = (gsize) ((dw + b.dppw - 1) / b.dppw);
+  gsize spitch = (gsize) ((bb->source.width + b.sppw - 1) / b.sppw);
+  bool no_ht = bb->halftone == NULL || bb->halftone_height == 0 || rule == 0 || rule == 5 || rule == 10
+    || rule == 15;
+  bool dmsb = bb->dest.msb;
+  guint32 dpm = pix_mask (b.dd);
+  int64_t xdh = 0, ydh = 0, xdv = d12x / smoothing, ydv = d12y / smoothing;
+
+  for (int64_t i = 0; i < bh; i++)
+    {
+      int64_t y = dy + i;
+      int64_t xd = warp_delta (pax, pbx, hsteps), yd = warp_delta (pay, pby, hsteps);
+      int64_t sx = xd >= 0 ? pax : pbx - hsteps * xd;
+      int64_t sy = yd >= 0 ? pay : pby - hsteps * yd;
+      if (bb->dest_x < cx)
+        {
+          sx += (cx - bb->dest_x) * xd;
+          sy += (cx - bb->dest_x) * yd;
+        }
+      if (smoothing > 1)
+        xdh = xd / smoothing, ydh = yd / smoothing;
+      guint32 ht = no_ht ? 0xFFFFFFFFu : bb->halftone[(gsize) y % bb->halftone_height];
+      guint32 *drow = bb->dest.bits + (gsize) y * dpitch;
+      int64_t x = dx, end = dx + bw;
+      while (x < end)
+        {
+          int64_t w = x / b.dppw;
+          int64_t wend = MIN ((w + 1) * b.dppw, end);
+          guint32 mask = 0, sword = 0;
+          for (int64_t px = x; px < wend; px++, sx += xd, sy += yd)
+            {
+              int pos = (int) (px % b.dppw);
+              int sh = dmsb ? 32 - (pos + 1) * b.dd : pos * b.dd;
+              mask |= dpm << sh;
+              guint32 p = smoothing > 1
+                ? warp_smooth (&b, sx, sy, xdh, ydh, xdv, ydv, smoothing, source_map, spitch)
+                : map_pixel (&b, warp_pick (bb, sx, sy, spitch));
+              sword |= (p & dpm) << sh;
+            }
+          guint32 d = drow[w];
+          b.dest_mask = mask;
+          guint32 m = merge (&b, sword & ht, d & mask);
+          drow[w] = (mask & m) | (d & ~mask);
+          x = wend;
+        }
+      pax += d12x, pay += d12y, pbx += d43x, pby += d43y;
+    }
+  bb->affected_l = dx;
+  bb->affected_r = dx + bw;
+  bb->affected_t = dy;
+  bb->affected_b = dy + bh;
+  return true;
+}
+
 /* --- the primitive --- */
 
 enum {
@@ -1082,8 +1297,58 @@ prim_display_string (StVM *vm, int argc)
   return ST_PRIM_OK;
 }
 
+/* WarpBlt>>warpBits (no arguments: smoothing 1) and
+ * warpBitsSmoothing: n sourceMap: aBitmapOrNil: the BitBlt fields, then
+ * the four corners p1..p4 of the source quadrilateral (x, y and an unused
+ * z each, 14-bit fixed point, Integers or Floats) in slots 15..26. */
+enum { BB_WARP_BASE = 15 };
+
+static StPrimResult
+prim_warp_bits (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 0 && argc != 2)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  StOop rcvr = st_stack_value (it, argc);
+  StBitBlt bb;
+  StPrimResult r = load_bitblt (it, rcvr, &bb);
+  if (r != ST_PRIM_OK)
+    return r;
+  if (st_num_slots (vm, rcvr) < BB_WARP_BASE + 12)
+    return ST_PRIM_ERR_BAD_RECEIVER;
+  static const guint corner_slot[8] = { 0, 1, 3, 4, 6, 7, 9, 10 };
+  int64_t corners[8];
+  for (int i = 0; i < 8; i++)
+    if (!int_field (it, rcvr, BB_WARP_BASE + corner_slot[i], 0, false, &corners[i]))
+      return ST_PRIM_FAIL;
+  int smoothing = 1;
+  const guint32 *map = NULL;
+  gsize map_size = 0;
+  if (argc == 2)
+    {
+      StOop n = st_stack_value (it, 1), m = st_stack_value (it, 0);
+      if (!st_is_smallint (n) || st_smallint_value (n) < 1 || st_smallint_value (n) > 64)
+        return ST_PRIM_ERR_BAD_ARGUMENT;
+      smoothing = (int) st_smallint_value (n);
+      if (m != it->nil)
+        {
+          if (!is_words (vm, m))
+            return ST_PRIM_ERR_BAD_ARGUMENT;
+          map = (const guint32 *) st_bytes (vm, m);
+          map_size = (gsize) st_indexable_count (vm, m);
+        }
+    }
+  if (bb.rule == 30 || bb.rule == 31 || bb.rule == 41)
+    return ST_PRIM_FAIL;        /* their extra arguments are not warpBits' */
+  if (!st_bitblt_warp (&bb, corners, smoothing, map, map_size, NULL))
+    return ST_PRIM_FAIL;
+  st_pop_n (it, argc);
+  return ST_PRIM_OK;
+}
+
 const StNamedPrim st_plugin_bitblt[] = {
   { "primitiveDisplayString", prim_display_string },
+  { "primitiveWarpBits", prim_warp_bits },
   { "primitiveCopyBits", st_prim_copy_bits },
   { "primitivePixelValueAt", prim_pixel_value_at },
   { NULL, NULL },

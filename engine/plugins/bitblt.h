@@ -51,4 +51,14 @@ typedef struct {
  * nothing was written. */
 bool st_bitblt_copy (StBitBlt *bb, const char **why);
 
+/* WarpBlt: fill the destination rectangle (clipped) by sampling the
+ * source along the quadrilateral corners[] = p1x p1y p2x p2y p3x p3y p4x
+ * p4y (14-bit fixed point; p1 maps to the top left, p2 the bottom left, p3
+ * the bottom right, p4 the top right), then merging with bb->rule.
+ * smoothing n > 1 averages n*n subpixels as 32-bit ARGB; a source below
+ * 16 bits then needs source_map (2^depth ARGB entries).  Source pixels
+ * outside the source read as 0.  False (with *why) as st_bitblt_copy. */
+bool st_bitblt_warp (StBitBlt *bb, const int64_t corners[8], int smoothing, const guint32 *source_map,
+                     gsize source_map_size, const char **why);
+
 G_END_DECLS

@@ -356,6 +356,212 @@ test_reload (void)
   fix_free (&f);
 }
 
+/* prim 113: halted before the quit primitive runs, in the middle of the
+ * send (receiver on the stack, pc after it); saving is refused there;
+ * going on makes the call. */
+static void
+test_break_prim (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  g_autoptr (GError) error = NULL;
+  guint id = st_debug_break_add (f.d, "prim 113", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (id, >, 0);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_TRAP);
+  g_assert_no_error (error);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_PRIMITIVE);
+  g_assert_cmpuint (st_debug_halt_breakpoint (f.d), ==, id);
+  g_assert_nonnull (strstr (st_debug_halt_text (f.d), "primitive 113 (Object>>quit)"));
+  assert_at (&f, f.test, 5, 2);     /* t0 and the receiver of #quit */
+  g_assert_cmpuint (st_interp_stats (f.vm)->bytecodes, ==, 9);
+  g_autofree char *dir = thaw_test_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "x.image", NULL);
+  g_assert_false (st_debug_save (f.d, path, &error));
+  g_assert_error (error, ST_DEBUG_ERROR, ST_DEBUG_ERROR_CANNOT_SAVE);
+  g_clear_error (&error);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  g_assert_no_error (error);
+  GArray *all = st_debug_breakpoints (f.d);
+  g_assert_cmpuint (all->len, ==, 1);
+  g_assert_cmpuint (g_array_index (all, StDebugBreakInfo, 0).hits, ==, 1);
+  thaw_test_rmdir (dir);
+  fix_free (&f);
+}
+
+/* sends 1 fires once, at the first boundary after the send of #helper */
+static void
+test_break_sends (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpuint (st_debug_break_add (f.d, "sends 1", &error), >, 0);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_TRAP);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_SENDS);
+  assert_at (&f, f.helper, 0, 0);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  fix_free (&f);
+}
+
+/* depth 1: the helper's activation is the second context on the chain */
+static void
+test_break_depth (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpuint (st_debug_break_add (f.d, "depth 1", &error), >, 0);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_TRAP);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_DEPTH);
+  assert_at (&f, f.helper, 0, 0);
+  fix_free (&f);
+}
+
+/* A receiver-class condition: nil is an UndefinedObject, not an Array. */
+static void
+test_break_condition (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpuint (st_debug_break_add (f.d, "Object>>helper if Array", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (st_debug_break_add (f.d, "helper if Frobnitz", &error), ==, 0);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (st_debug_break_add (f.d, "prim x", &error), ==, 0);
+  g_assert_error (error, ST_DEBUG_ERROR, ST_DEBUG_ERROR_SYNTAX);
+  g_clear_error (&error);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  fix_free (&f);
+
+  fix_setup (&f, false);
+  guint id = st_debug_break_add (f.d, "Object>>helper if UndefinedObject", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_TRAP);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_BREAKPOINT);
+  assert_at (&f, f.helper, 0, 0);
+  g_assert_true (st_debug_break_delete (f.d, id));
+  g_assert_false (st_debug_break_delete (f.d, id));
+  g_assert_cmpuint (st_debug_breakpoint_count (f.d), ==, 0);
+  fix_free (&f);
+}
+
+/* A pc breakpoint and run-to: both halt at the pop into t0 after the
+ * helper returned (7 bytecodes). */
+static void
+test_break_pc_and_run_to (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  g_autoptr (GError) error = NULL;
+  uint64_t pc = st_debug_image_pc (f.d, f.test, f.th.initial_pc + 3);
+  g_autofree char *spec = g_strdup_printf ("Object>>test pc %" G_GUINT64_FORMAT, pc);
+  g_assert_cmpuint (st_debug_break_add (f.d, spec, &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_TRAP);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_BREAKPOINT);
+  assert_at (&f, f.test, 3, 1);
+  g_assert_cmpuint (st_interp_stats (f.vm)->bytecodes, ==, 7);
+  fix_free (&f);
+
+  fix_setup (&f, false);
+  g_assert_cmpint (st_debug_run_to (f.d, pc, 0, 10, &error), ==, ST_RUN_TRAP);
+  g_assert_no_error (error);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_PC);
+  assert_at (&f, f.test, 3, 1);
+  g_assert_cmpuint (st_interp_stats (f.vm)->bytecodes, ==, 7);
+  g_assert_cmpint (st_debug_run_to (f.d, 100000, 0, 10, &error), ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_DEBUG_ERROR, ST_DEBUG_ERROR_NOT_FOUND);
+  fix_free (&f);
+}
+
+/* return 0 42 in the helper: the test method gets 42 instead of 2 */
+static void
+test_return_frame (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  step_ok (&f);
+  step_ok (&f);
+  assert_at (&f, f.helper, 0, 0);
+  StOop helper_ctx = active_ctx (&f);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (st_debug_return (f.d, 5, st_smallint_oop (42), &error));
+  g_assert_error (error, ST_DEBUG_ERROR, ST_DEBUG_ERROR_BAD_FRAME);
+  g_clear_error (&error);
+  g_assert_true (st_debug_return (f.d, 0, st_smallint_oop (42), &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_RETURN);
+  assert_at (&f, f.test, 2, 2);
+  g_assert_cmphex (top (&f), ==, st_smallint_oop (42));
+  g_assert_cmphex (st_fetch (f.vm, helper_ctx, PC), ==, f.vm->nil_obj);
+  step_ok (&f);                     /* pop into t0 */
+  g_assert_cmphex (st_fetch (f.vm, active_ctx (&f), TEMP0), ==, st_smallint_oop (42));
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  fix_free (&f);
+}
+
+/* numbered checkpoints: rewind to either, in any order */
+static void
+test_checkpoints_numbered (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (st_debug_checkpoint (f.d, &error));
+  step_ok (&f);
+  step_ok (&f);
+  g_assert_true (st_debug_checkpoint (f.d, &error));
+  GArray *all = st_debug_checkpoints (f.d);
+  g_assert_cmpuint (all->len, ==, 2);
+  g_assert_cmpuint (g_array_index (all, StDebugCheckpointInfo, 0).number, ==, 1);
+  g_assert_cmpuint (g_array_index (all, StDebugCheckpointInfo, 1).bytecodes, ==, 2);
+  g_assert_nonnull (strstr (g_array_index (all, StDebugCheckpointInfo, 1).where, "Object>>helper"));
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  g_assert_true (st_debug_rewind_to (f.d, 1, &error));
+  assert_at (&f, f.test, 0, 1);
+  g_assert_true (st_debug_rewind_to (f.d, 2, &error));
+  assert_at (&f, f.helper, 0, 0);
+  g_assert_cmpuint (st_interp_stats (f.vm)->bytecodes, ==, 2);
+  g_assert_false (st_debug_rewind_to (f.d, 3, &error));
+  g_assert_error (error, ST_DEBUG_ERROR, ST_DEBUG_ERROR_NO_CHECKPOINT);
+  g_clear_error (&error);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  fix_free (&f);
+}
+
+/* An interpreter error (an unknown bytecode) halts with the reason; after
+ * the repair (the byte put back, the pc set back, reload) the run goes on
+ * to the quit. */
+static void
+test_error_halt_and_repair (void)
+{
+  Fix f;
+  fix_setup (&f, false);
+  guint8 *bc = st_bytes (f.vm, f.test);
+  bc[f.th.initial_pc + 3] = 126;    /* unused in V3PlusClosures, was push self */
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_BYTECODE);
+  g_clear_error (&error);
+  g_assert_cmpint (st_debug_halt_reason (f.d), ==, ST_DEBUG_HALT_ERROR);
+  g_assert_nonnull (strstr (st_debug_halt_text (f.d), "unknown or unsupported bytecode 126"));
+  /* still refused before the repair */
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_ERROR);
+  g_clear_error (&error);
+  bc[f.th.initial_pc + 3] = PUSH_SELF;
+  StOop ctx = active_ctx (&f);
+  st_store (f.vm, ctx, PC, st_smallint_oop ((int64_t) f.th.initial_pc + 3 + 1));
+  g_assert_true (st_debug_reload (f.d, &error));
+  g_assert_no_error (error);
+  assert_at (&f, f.test, 3, 1);
+  g_assert_cmpint (st_debug_continue (f.d, 0, 10, &error), ==, ST_RUN_QUIT);
+  g_assert_no_error (error);
+  fix_free (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -370,5 +576,13 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/debug/break-dnu", test_break_dnu);
   g_test_add_func ("/engine/debug/checkpoint-rewind", test_checkpoint_rewind);
   g_test_add_func ("/engine/debug/reload", test_reload);
+  g_test_add_func ("/engine/debug/break-prim", test_break_prim);
+  g_test_add_func ("/engine/debug/break-sends", test_break_sends);
+  g_test_add_func ("/engine/debug/break-depth", test_break_depth);
+  g_test_add_func ("/engine/debug/break-condition", test_break_condition);
+  g_test_add_func ("/engine/debug/break-pc-and-run-to", test_break_pc_and_run_to);
+  g_test_add_func ("/engine/debug/return-frame", test_return_frame);
+  g_test_add_func ("/engine/debug/checkpoints-numbered", test_checkpoints_numbered);
+  g_test_add_func ("/engine/debug/error-halt-and-repair", test_error_halt_and_repair);
   return g_test_run ();
 }

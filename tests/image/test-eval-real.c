@@ -38,9 +38,8 @@ eval_long (const char *folder, const char *file, const char *expr, double *secon
 }
 
 /* The first half of Integer>>tinyBenchmarks (the benchmark loop doubles
- * its count until one run takes a second), then its string.  The second
- * half (benchFib until one run takes a second) allocates more contexts
- * than eden holds while there is no garbage collector. */
+ * its count until one run takes a second), then its string (the whole
+ * benchmark is in test-gc-real). */
 static void
 test_bytecodes_per_second_cuis (void)
 {
