@@ -15,7 +15,8 @@
  * reads each event with primitive 94 (the run is idle in between): the
  * host's own share of the input latency.
  *
- * WIDTH HEIGHT: the screen size the host answers (default: the Form's). */
+ * WIDTH HEIGHT: the screen size the host answers (default: the Form's).
+ * THAW_BENCH_PPM=FILE writes the display as it is at the end. */
 #include "config.h"
 
 #include <stdio.h>
@@ -105,12 +106,14 @@ typedef struct {
   StHost *host;
   guint frames;
   gint64 take_usecs;
+  double update_ms;
 } Ui;
 
 static void
 notify (const StHostMessage *msg, gpointer data)
 {
   Ui *ui = data;
+  ui->update_ms = msg->display_convert_ms;
   if (msg->kind != ST_HOST_MSG_DISPLAY || ui->host == NULL)
     return;
   GBytes *px;
@@ -148,6 +151,9 @@ probe (StVM *vm, gpointer data)
   for (int i = 0; i < 20; i++)
     st_display_convert (vm, form, NULL, px, (gsize) fi.width * 4, 0, NULL, NULL);
   p->convert_usecs = (g_get_monotonic_time () - t0) / 20;
+  const char *ppm = g_getenv ("THAW_BENCH_PPM");
+  if (ppm != NULL && *ppm)
+    st_display_write_ppm (px, fi.width, fi.height, ppm, NULL);
   g_free (px);
 }
 
@@ -246,7 +252,8 @@ main (int argc, char **argv)
   else
     printf ("input latency: the image read no events (it polls, or has no event queue)\n");
   (void) input_usecs;
-  printf ("display %dx%dx%d: whole conversion %.2f ms\n", p.width, p.height, p.depth, p.convert_usecs / 1e3);
+  printf ("display %dx%dx%d: whole conversion %.2f ms; the engine spent %.2f ms per frame update\n", p.width,
+          p.height, p.depth, p.convert_usecs / 1e3, ui.update_ms);
   ui.host = NULL;
   st_host_free (host);
   while (g_main_context_iteration (ctx, FALSE))

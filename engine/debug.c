@@ -592,45 +592,48 @@ st_debug_break_add (StDebug *d, const char *spec, GError **error)
         goto syntax;
     }
   w = g_strsplit_set (text, " \t", -1);
+  const char *word[4] = { NULL };   /* the first non-empty words */
   guint n = 0;
   for (guint i = 0; w[i] != NULL; i++)
     if (*w[i] != '\0')
-      w[n++] = w[i];
-  for (guint i = n; w[i] != NULL; i++)
-    w[i] = NULL;
+      {
+        if (n < G_N_ELEMENTS (word))
+          word[n] = w[i];
+        n++;
+      }
   if (n == 0)
     goto syntax;
   uint64_t v;
-  if (strcmp (w[0], "dnu") == 0 || strcmp (w[0], "doesNotUnderstand:") == 0)
+  if (strcmp (word[0], "dnu") == 0 || strcmp (word[0], "doesNotUnderstand:") == 0)
     b->kind = BK_DNU;
-  else if ((strcmp (w[0], "prim") == 0 || strcmp (w[0], "primfail") == 0) && n == 2 && parse_uint (w[1], &v)
+  else if ((strcmp (word[0], "prim") == 0 || strcmp (word[0], "primfail") == 0) && n == 2 && parse_uint (word[1], &v)
            && v > 0 && v < 100000)
     {
-      b->kind = w[0][4] == 'f' ? BK_PRIMFAIL : BK_PRIM;
+      b->kind = word[0][4] == 'f' ? BK_PRIMFAIL : BK_PRIM;
       b->prim = (guint) v;
     }
-  else if (strcmp (w[0], "switch") == 0 && n == 1)
+  else if (strcmp (word[0], "switch") == 0 && n == 1)
     b->kind = BK_SWITCH;
-  else if (strcmp (w[0], "gc") == 0 && n <= 2)
+  else if (strcmp (word[0], "gc") == 0 && n <= 2)
     {
       b->kind = BK_GC;
-      b->gc_before = n == 1 || strcmp (w[1], "before") == 0;
-      b->gc_after = n == 1 || strcmp (w[1], "after") == 0;
+      b->gc_before = n == 1 || strcmp (word[1], "before") == 0;
+      b->gc_after = n == 1 || strcmp (word[1], "after") == 0;
       if (!b->gc_before && !b->gc_after)
         goto syntax;
     }
-  else if (strcmp (w[0], "sends") == 0 && n == 2 && parse_uint (w[1], &v) && v > 0)
+  else if (strcmp (word[0], "sends") == 0 && n == 2 && parse_uint (word[1], &v) && v > 0)
     {
       b->kind = BK_SENDS;
       b->count = it->stats.sends + v;
     }
-  else if (strcmp (w[0], "depth") == 0 && n == 2 && parse_uint (w[1], &v) && v > 0)
+  else if (strcmp (word[0], "depth") == 0 && n == 2 && parse_uint (word[1], &v) && v > 0)
     {
       b->kind = BK_DEPTH;
       b->count = v;
       d->depth_ctx = 0;
     }
-  else if (strcmp (w[0], "errors") == 0 && n == 1)
+  else if (strcmp (word[0], "errors") == 0 && n == 1)
     b->kind = BK_ERRORS;
   else if (strstr (text, ">>") != NULL)
     {
@@ -649,7 +652,7 @@ st_debug_break_add (StDebug *d, const char *spec, GError **error)
   else if (n == 1)
     {
       b->kind = BK_SELECTOR;
-      b->target = g_strdup (w[0]);
+      b->target = g_strdup (word[0]);
     }
   else
     goto syntax;

@@ -145,8 +145,8 @@ void     st_debug_set_checkpoint_before_gc (StDebug *d, gboolean on);
 /* Deterministic replay: the image's millisecond clock, its timer and its
  * microsecond clocks advance ns_per_bytecode per bytecode run instead of
  * with the host's clock (0: the host's clock again), so a rewind and
- * re-run makes the same sends in the same order.  (The seconds clock and
- * the time zone stay the host's.) */
+ * re-run makes the same sends in the same order.  (The time zone stays
+ * the host's.) */
 void     st_debug_set_virtual_clock (StDebug *d, guint ns_per_bytecode);
 /* Heap checks run by the per-GC check so far. */
 guint    st_debug_gc_checks (StDebug *d);

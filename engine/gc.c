@@ -24,8 +24,8 @@
 #define CLASS_INDEX_MASK     G_GUINT64_CONSTANT (0x3FFFFF)
 #define TERMINAL_BRIDGE      G_GUINT64_CONSTANT (0x008000004A000003)  /* class 3, format 10, pinned, marked */
 
-typedef struct { StGcRootProvider fn; gpointer data; guint id; } Provider;
-typedef struct { StGcHook fn; gpointer data; guint id; } Hook;
+/* A registered root provider or hook. */
+typedef struct { gpointer fn; gpointer data; guint id; } Callback;
 typedef struct { StOop start; uint64_t bytes; } Gap;
 
 typedef struct _StGc StGc;
@@ -42,8 +42,8 @@ struct _StGc {
 
   GArray    *remembered;    /* StOop: old objects that may point into new space */
   GPtrArray *roots;         /* StOop * */
-  GArray    *providers;     /* Provider */
-  GArray    *hooks;         /* Hook */
+  GArray    *providers;     /* Callback: StGcRootProvider */
+  GArray    *hooks;         /* Callback: StGcHook */
   guint      next_id;
 
   StGcSample *ring;
@@ -236,8 +236,8 @@ st_gc_init (StVM *vm, uint64_t eden_bytes, GError **error)
   gc->old_limit = gc->new_start - 4096;
   gc->remembered = g_array_new (FALSE, FALSE, sizeof (StOop));
   gc->roots = g_ptr_array_new ();
-  gc->providers = g_array_new (FALSE, FALSE, sizeof (Provider));
-  gc->hooks = g_array_new (FALSE, FALSE, sizeof (Hook));
+  gc->providers = g_array_new (FALSE, FALSE, sizeof (Callback));
+  gc->hooks = g_array_new (FALSE, FALSE, sizeof (Callback));
   gc->tenured = g_array_new (FALSE, FALSE, sizeof (StOop));
   gc->mark_stack = g_array_new (FALSE, FALSE, sizeof (StOop));
   gc->weak = g_array_new (FALSE, FALSE, sizeof (StOop));
@@ -280,50 +280,53 @@ st_gc_remove_root (StVM *vm, StOop *slot)
     g_ptr_array_remove_fast (gc->roots, slot);
 }
 
+static guint
+callback_add (StGc *gc, GArray *list, gpointer fn, gpointer data)
+{
+  Callback c = { fn, data, ++gc->next_id };
+  g_array_append_val (list, c);
+  return c.id;
+}
+
+static void
+callback_remove (GArray *list, guint id)
+{
+  for (guint i = 0; i < list->len; i++)
+    if (g_array_index (list, Callback, i).id == id)
+      {
+        g_array_remove_index (list, i);
+        return;
+      }
+}
+
 guint
 st_gc_add_root_provider (StVM *vm, StGcRootProvider fn, gpointer data)
 {
   StGc *gc = gc_of (vm);
-  if (gc == NULL)
-    return 0;
-  Provider p = { fn, data, ++gc->next_id };
-  g_array_append_val (gc->providers, p);
-  return p.id;
+  return gc != NULL ? callback_add (gc, gc->providers, (gpointer) fn, data) : 0;
 }
 
 void
 st_gc_remove_root_provider (StVM *vm, guint id)
 {
   StGc *gc = gc_of (vm);
-  for (guint i = 0; gc != NULL && i < gc->providers->len; i++)
-    if (g_array_index (gc->providers, Provider, i).id == id)
-      {
-        g_array_remove_index (gc->providers, i);
-        return;
-      }
+  if (gc != NULL)
+    callback_remove (gc->providers, id);
 }
 
 guint
 st_gc_add_hook (StVM *vm, StGcHook hook, gpointer data)
 {
   StGc *gc = gc_of (vm);
-  if (gc == NULL)
-    return 0;
-  Hook h = { hook, data, ++gc->next_id };
-  g_array_append_val (gc->hooks, h);
-  return h.id;
+  return gc != NULL ? callback_add (gc, gc->hooks, (gpointer) hook, data) : 0;
 }
 
 void
 st_gc_remove_hook (StVM *vm, guint id)
 {
   StGc *gc = gc_of (vm);
-  for (guint i = 0; gc != NULL && i < gc->hooks->len; i++)
-    if (g_array_index (gc->hooks, Hook, i).id == id)
-      {
-        g_array_remove_index (gc->hooks, i);
-        return;
-      }
+  if (gc != NULL)
+    callback_remove (gc->hooks, id);
 }
 
 void
@@ -383,8 +386,8 @@ visit_roots (StVM *vm, StGc *gc, StGcRootFunc fn, gpointer data)
     fn (g_ptr_array_index (gc->roots, i), data);
   for (guint i = 0; i < gc->providers->len; i++)
     {
-      Provider *p = &g_array_index (gc->providers, Provider, i);
-      p->fn (vm, fn, data, p->data);
+      Callback *p = &g_array_index (gc->providers, Callback, i);
+      ((StGcRootProvider) p->fn) (vm, fn, data, p->data);
     }
   for (guint i = 0; vm->handle_tables != NULL && i < vm->handle_tables->len; i++)
     st_handles_foreach_root (g_ptr_array_index (vm->handle_tables, i), fn, data);
@@ -924,8 +927,8 @@ run_hooks (StVM *vm, StGc *gc, gboolean after, const StGcSample *sample)
 {
   for (guint i = 0; i < gc->hooks->len; i++)
     {
-      Hook h = g_array_index (gc->hooks, Hook, i);
-      h.fn (vm, after, sample, h.data);
+      Callback h = g_array_index (gc->hooks, Callback, i);
+      ((StGcHook) h.fn) (vm, after, sample, h.data);
     }
 }
 

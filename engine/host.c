@@ -102,7 +102,7 @@ struct _StHost {
   StDirty frame_dirty;
   bool display_pending;       /* a DISPLAY message is on its way and not taken yet */
   guint64 frames;             /* display messages posted */
-  gint64 convert_usecs;       /* total time converting */
+  gint64 convert_usecs;       /* engine thread: total time updating the frame */
   guint64 conversions;
 };
 
@@ -193,6 +193,7 @@ message_new (StHost *host, StHostMessageKind kind)
   m->display_updates = host->frames;
   g_mutex_unlock (&host->frame_lock);
   m->events_delivered = st_input_delivered (host->input);
+  m->display_convert_ms = host->conversions ? host->convert_usecs / 1e3 / host->conversions : 0;
   return m;
 }
 
@@ -364,13 +365,14 @@ update_display (StHost *host, gint64 now)
       host->scratch = g_new0 (guint32, n);
       host->scratch_len = n;
     }
+  guint flags = st_io_reverse (vm) ? ST_DISPLAY_REVERSE : 0;
   bool fresh = host->frame == NULL || host->frame_width != fi.width || host->frame_height != fi.height;
   StRect box = { 0 };
   bool copy = false;
   if (fresh || poll)
     {
       host->last_poll_usecs = now;
-      if (st_display_convert (vm, form, NULL, host->scratch, stride, 0, NULL, NULL))
+      if (st_display_convert (vm, form, NULL, host->scratch, stride, flags, NULL, NULL))
         {
           box = (StRect) { 0, 0, fi.width, fi.height };
           copy = fresh || diff_box (host->frame, host->scratch, fi.width, fi.height, &box);
@@ -380,7 +382,7 @@ update_display (StHost *host, gint64 now)
     {
       StRect done;
       guint32 *at = host->scratch + (gsize) CLAMP (r.y, 0, fi.height) * fi.width + CLAMP (r.x, 0, fi.width);
-      if (st_display_convert (vm, form, &r, at, stride, 0, &done, NULL) && done.width > 0 && done.height > 0)
+      if (st_display_convert (vm, form, &r, at, stride, flags, &done, NULL) && done.width > 0 && done.height > 0)
         {
           box = done;
           copy = true;
@@ -485,7 +487,21 @@ st_host_post_event (StHost *host, const StInputEvent *ev)
 {
   const StInterp *it = st_interp (host->vm);
   guint32 ms = (guint32) (((g_get_monotonic_time () - it->start_usecs) / 1000) & 0x1FFFFFFF);
-  st_input_push (host->input, ev, ms ? ms : 1);
+  if (ev->type == ST_EVENT_WHEEL && host->vm->personality.family != ST_FAMILY_SPUR)
+    {
+      /* Images before Spur know no wheel events: Ctrl-Up / Ctrl-Down
+       * (character codes 30 and 31), one per notch of 120. */
+      if (ev->dy == 0)
+        return;
+      StInputEvent key = { .type = ST_EVENT_KEYBOARD, .press = ST_KEY_CHAR, .window = ev->window,
+                           .modifiers = ev->modifiers | ST_MOD_CTRL, .time_ms = ev->time_ms };
+      key.char_code = key.unicode = ev->dy > 0 ? 30 : 31;
+      gint n = CLAMP (ABS (ev->dy) / 120, 1, 8);
+      for (gint i = 0; i < n; i++)
+        st_input_push (host->input, &key, ms ? ms : 1);
+    }
+  else
+    st_input_push (host->input, ev, ms ? ms : 1);
   simple_cmd (host, CMD_WAKE, NULL);
 }
 

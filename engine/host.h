@@ -63,6 +63,7 @@ typedef struct {
   uint64_t process_switches; /* total */
   uint64_t bytecodes;        /* total */
   uint64_t display_updates;  /* frames delivered so far */
+  double display_convert_ms; /* mean time the engine spent per display update (convert, diff, copy) */
   uint64_t events_delivered; /* input events the image has read */
 
   /* GC: the samples since the previous GC message (GArray of StGcSample)
@@ -115,7 +116,9 @@ void st_host_inspect (StHost *host, const char *path);
  * window metric-change event to the image. */
 void st_host_set_screen_size (StHost *host, gint width, gint height);
 
-/* Queue an input event for the image (any thread). */
+/* Queue an input event for the image (any thread).  Wheel events for
+ * images before Spur become Ctrl-Up/Ctrl-Down characters (30/31), one
+ * per 120 units, as those images expect. */
 void st_host_post_event (StHost *host, const StInputEvent *ev);
 
 /* The latest frame: a copy of the whole frame buffer (ARGB32, opaque),

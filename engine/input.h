@@ -82,7 +82,8 @@ typedef struct {
   StKeyPress press;
   guint32 unicode;
   /* Wheel: deltas as Squeak expects them (positive dy = scroll up, i.e.
-   * already negated from GTK's convention), in units of 120 per notch. */
+   * already negated from GTK's convention), in units of 120 per notch.
+   * The host turns them into Ctrl-Up/Down keys for images before Spur. */
   gint dx, dy;
   /* Window: ST_WINDOW_* and, for metric changes, right/bottom. */
   gint action;
@@ -154,6 +155,8 @@ gboolean st_io_take_shown (StVM *vm, StRect *out);
 /* How many times the image showed (part of) its display. */
 guint64  st_io_updates (StVM *vm);
 gboolean st_io_deferred (StVM *vm);
+/* Reverse video (primitive 122 toggles it): convert with ST_DISPLAY_REVERSE. */
+gboolean st_io_reverse (StVM *vm);
 /* The cursor as ARGB32 (stride width*4); FALSE when the image set none
  * (or a damaged one).  *pixels is a new reference. */
 gboolean st_io_cursor (StVM *vm, GBytes **pixels, gint *width, gint *height, gint *hot_x, gint *hot_y);

@@ -54,6 +54,42 @@ st_vm_free (StVM *vm)
   g_free (vm);
 }
 
+StVM *
+st_vm_copy (StVM *vm, GError **error)
+{
+  StOop end = st_objmem_end (vm);
+  gsize used = (gsize) (end - vm->mem_base);
+  StVM *c = st_vm_new ();
+  if (!st_objmem_init (c, vm->mem_base, vm->mem_reserved, used, error))
+    {
+      st_vm_free (c);
+      return NULL;
+    }
+  memcpy (c->mem, vm->mem, used);
+  c->segments = g_new (StSegment, vm->n_segments);
+  memcpy (c->segments, vm->segments, vm->n_segments * sizeof (StSegment));
+  c->n_segments = c->segments_cap = vm->n_segments;
+  c->nil_obj = vm->nil_obj;
+  c->false_obj = vm->false_obj;
+  c->true_obj = vm->true_obj;
+  c->free_lists_obj = vm->free_lists_obj;
+  c->hidden_roots_obj = vm->hidden_roots_obj;
+  c->special_objects = vm->special_objects;
+  c->header = vm->header;
+  c->personality = vm->personality;
+  c->image_path = g_strdup (vm->image_path);
+  c->changes_path = g_strdup (vm->changes_path);
+  c->sources_path = g_strdup (vm->sources_path);
+  for (guint i = 0; i < vm->defects->len; i++)
+    {
+      const StDefect *d = g_ptr_array_index (vm->defects, i);
+      st_vm_add_defect (c, d->code, d->file_offset, d->address, "%s", d->message);
+    }
+  if (vm->v3_info != NULL)
+    c->v3_info = g_hash_table_ref (vm->v3_info);
+  return c;
+}
+
 gboolean
 st_objmem_init (StVM *vm, StOop base, gsize reserve_bytes, gsize commit_bytes, GError **error)
 {

@@ -168,6 +168,11 @@ struct _StVM {
 
 StVM   *st_vm_new (void);
 void    st_vm_free (StVM *vm);
+/* A copy of old space and everything needed to look at it (no
+ * interpreter): for a window showing a paused VM while its engine keeps
+ * the original.  New space is not copied, so a VM that has run is emptied
+ * into old space first (st_gc_collect with ST_GC_TENURE_ALL). */
+StVM   *st_vm_copy (StVM *vm, GError **error);
 
 /* Reserve address space so that heap address `base` maps to the start of
  * the reservation; commit `bytes` of it. */

@@ -23,6 +23,8 @@ static const struct {
   { "", st_plugin_vm_float_array_ops },
   { "ZipPlugin", st_plugin_zip },
   { "", st_plugin_zip },
+  { "FFTPlugin", st_plugin_fft },
+  { "", st_plugin_vm_fft },
 };
 
 /* A module may be split over several tables (listed under the same name). */

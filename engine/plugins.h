@@ -30,6 +30,8 @@ extern const StNamedPrim st_plugin_scratch[];        /* ScratchPlugin, host and 
 extern const StNamedPrim st_plugin_float_array_ops[];    /* FloatArrayPlugin arithmetic (plugins/float-array-ops.c) */
 extern const StNamedPrim st_plugin_vm_float_array_ops[]; /* the same, module-less 6502 names (plugins/float-array-ops.c) */
 extern const StNamedPrim st_plugin_zip[];            /* ZipPlugin CRC-32 and hash table (plugins/zip.c), also module-less */
+extern const StNamedPrim st_plugin_fft[];            /* FFTPlugin (plugins/fft.c) */
+extern const StNamedPrim st_plugin_vm_fft[];         /* its module-less transform (plugins/fft.c) */
 
 /* The function for module>>name, or NULL when Thaw has none. */
 StPrimFn st_prims_named_lookup (const char *module, const char *name);

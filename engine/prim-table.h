@@ -80,7 +80,7 @@ G_BEGIN_DECLS
   X (91, test_display_depth) \
   /* prims-display.c: the display Form, cursor, input events and polling */ \
   X (102, be_display) X (127, show_display_rect) X (231, force_display_update) \
-  X (126, defer_display_updates) X (106, screen_size) X (101, be_cursor) \
+  X (126, defer_display_updates) X (106, screen_size) X (101, be_cursor) X (122, reverse_display) \
   X (93, input_semaphore) X (94, get_next_event) \
   X (90, mouse_point) X (107, mouse_buttons) X (108, kbd_next) X (109, kbd_peek) \
   /* plugins/bitblt.c: BitBlt */ \

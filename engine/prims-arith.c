@@ -60,8 +60,44 @@ CMP_PRIM (less_than, <)
 CMP_PRIM (greater_than, >)
 CMP_PRIM (less_or_equal, <=)
 CMP_PRIM (greater_or_equal, >=)
-CMP_PRIM (equal, ==)
-CMP_PRIM (not_equal, !=)
+
+/* = and ~= also compare positive 32-bit integers held as LargePositiveIntegers
+ * of up to 4 bytes (normalised or not), as the classic interpreter's
+ * primitives 7 and 8 do (popPos32BitInteger): V3 images give
+ * LargePositiveInteger>>= primitive 7, and code such as Color>>
+ * pixelValueForDepth: compares an unnormalised zero with 0 this way. */
+static bool
+pos32_value (StInterp *it, StOop o, int64_t *v)
+{
+  if (st_is_smallint (o))
+    {
+      *v = st_smallint_value (o);
+      return true;
+    }
+  StVM *vm = it->vm;
+  if (it->ci_large_pos == 0 || !st_interp_valid_obj (vm, o) || st_class_index (vm, o) != it->ci_large_pos
+      || !st_fmt_is_bytes (st_format (vm, o)) || st_byte_length (vm, o) > 4)
+    return false;
+  const guint8 *b = st_bytes (vm, o);
+  uint64_t u = 0;
+  for (uint64_t i = st_byte_length (vm, o); i > 0; i--)
+    u = (u << 8) | b[i - 1];
+  *v = (int64_t) u;
+  return true;
+}
+
+static StPrimResult
+equality (StVM *vm, int argc, bool want_equal)
+{
+  StInterp *it = st_interp (vm);
+  int64_t x, y;
+  if (argc != 1 || !pos32_value (it, st_stack_value (it, 1), &x) || !pos32_value (it, st_stack_value (it, 0), &y))
+    return ST_PRIM_FAIL;
+  return st_prim_return (it, argc, st_bool (it, (x == y) == want_equal));
+}
+
+StPrimResult st_prim_equal (StVM *vm, int argc) { return equality (vm, argc, true); }
+StPrimResult st_prim_not_equal (StVM *vm, int argc) { return equality (vm, argc, false); }
 
 StPrimResult
 st_prim_multiply (StVM *vm, int argc)

@@ -23,6 +23,7 @@ struct _StIo {
   StInput *input;
   gint64 input_semaphore;   /* index in the external objects array (1-based); 0 = none */
   bool deferred;
+  bool reverse;
   gint screen_width, screen_height;
   StDirty shown;
   guint64 updates;
@@ -155,6 +156,13 @@ st_io_deferred (StVM *vm)
 {
   StIo *io = st_io (vm);
   return io != NULL && io->deferred;
+}
+
+gboolean
+st_io_reverse (StVM *vm)
+{
+  StIo *io = st_io (vm);
+  return io != NULL && io->reverse;
 }
 
 gboolean
@@ -335,6 +343,25 @@ st_prim_defer_display_updates (StVM *vm, int argc)
   if (flag != it->true_obj && flag != it->false_obj)
     return ST_PRIM_ERR_BAD_ARGUMENT;
   io->deferred = flag == it->true_obj;
+  return answer_self (it, argc);
+}
+
+/* Display reverse video on/off (primReverseDisplay): the whole display
+ * is shown again in the other sense. */
+StPrimResult
+st_prim_reverse_display (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  StIo *io = st_io (vm);
+  io->reverse = !io->reverse;
+  StFormInfo fi;
+  if (st_display_form (vm, &fi, NULL) != 0)
+    {
+      st_dirty_init (&io->shown, fi.width, fi.height);
+      StRect all = { 0, 0, fi.width, fi.height };
+      st_dirty_add (&io->shown, &all);
+    }
+  shown (vm, io);
   return answer_self (it, argc);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* prims-misc.c: the system around the image: clocks and the timer, quit,
  * method-cache flushes, image name and attributes, VM parameters (the
- * display and input primitives are in prims-display.c).  Also the named-primitive dispatcher
- * (117) and st_prims_install, which builds the table from prim-table.h. */
+ * display and input primitives are in prims-display.c).  Also the
+ * named-primitive dispatcher (117) and st_prims_install, which builds the
+ * table from prim-table.h. */
 #include "config.h"
 
 #include <string.h>
@@ -125,7 +126,8 @@ st_prim_seconds_clock (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
   GDateTime *now = g_date_time_new_now_local ();
-  gint64 secs = g_date_time_to_unix (now) + g_date_time_get_utc_offset (now) / G_USEC_PER_SEC + EPOCH_DELTA_SECONDS;
+  gint64 secs = st_interp_real_usecs (it) / G_USEC_PER_SEC + g_date_time_get_utc_offset (now) / G_USEC_PER_SEC
+                + EPOCH_DELTA_SECONDS;
   g_date_time_unref (now);
   StOop r = st_interp_unsigned (it, (uint64_t) secs);
   if (r == 0)
@@ -210,10 +212,11 @@ st_prim_relinquish_processor (StVM *vm, int argc)
     us = CLAMP (st_smallint_value (st_stack_value (it, 0)), 0, 20000);
   if (it->timer_wakeup_usecs != 0)
     {
-      gint64 left = it->timer_wakeup_usecs - g_get_monotonic_time ();
+      gint64 left = it->timer_wakeup_usecs - st_interp_mono_usecs (it);
       us = MIN (us, MAX (left, 0));
     }
-  if (us > 0)
+  /* under the debugger's bytecode clock sleeping would not move time on */
+  if (us > 0 && it->debug_clock_ns_per_bc == 0)
     st_io_sleep (vm, us);   /* woken early by input and host commands */
   __atomic_store_n (&it->check_at, 0, __ATOMIC_RELAXED);
   return answer_receiver (it, argc);
@@ -225,7 +228,10 @@ st_prim_image_name (StVM *vm, int argc)
   StInterp *it = st_interp (vm);
   if (argc != 0)
     return ST_PRIM_FAIL;
-  StOop s = st_interp_new_string (it, vm->image_path ? vm->image_path : "");
+  /* The full path, as real VMs answer it: images build their file
+   * names from it (Cuis cannot start from a relative one). */
+  g_autofree char *full = vm->image_path ? g_canonicalize_filename (vm->image_path, NULL) : g_strdup ("");
+  StOop s = st_interp_new_string (it, full);
   if (s == 0)
     return ST_PRIM_ERR_NO_MEMORY;
   return st_prim_return (it, argc, s);
@@ -235,7 +241,8 @@ StPrimResult
 st_prim_vm_path (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  g_autofree char *dir = vm->image_path ? g_path_get_dirname (vm->image_path) : g_strdup (".");
+  g_autofree char *full = vm->image_path ? g_canonicalize_filename (vm->image_path, NULL) : NULL;
+  g_autofree char *dir = full ? g_path_get_dirname (full) : g_get_current_dir ();
   g_autofree char *withsep = g_strconcat (dir, G_DIR_SEPARATOR_S, NULL);
   StOop s = st_interp_new_string (it, withsep);
   if (s == 0)

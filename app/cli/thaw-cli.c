@@ -24,7 +24,7 @@ static const CliCommand commands[] = {
   { "edit", "IMAGE --set P=V -o OUT", "Set slots (nil, numbers, $c, 'str', #sym, a path) and write a new image", cli_edit },
   { "trace", "IMAGE -o OUT", "Write a clean, compacted clone holding only what is reachable (--clamp, --replace, --dry-run)", cli_trace },
   { "run", "IMAGE", "Run the image headless (--seconds N, --bytecodes N, --until-quit) and report how far it got", cli_run },
-  { "debug", "IMAGE [-x SCRIPT]", "Debug the image from its first bytecode: break, step, next, finish, bt, print, set (commands from SCRIPT or stdin)", cli_debug },
+  { "debug", "IMAGE|--resume FILE [-x SCRIPT]", "Debug the image from its first bytecode: break, step, next, finish, until, bt, print, set, return, checkpoint, rewind, save (commands from SCRIPT or stdin)", cli_debug },
 };
 
 static const CliCommand *current;

@@ -647,6 +647,21 @@ parse_int (const char *s, int *out)
   return TRUE;
 }
 
+/* "ctrl", "alt", "shift" as GDK modifiers; FALSE for anything else. */
+static gboolean
+parse_modifier (const char *name, GdkModifierType *state)
+{
+  if (g_ascii_strcasecmp (name, "ctrl") == 0)
+    *state |= GDK_CONTROL_MASK;
+  else if (g_ascii_strcasecmp (name, "alt") == 0)
+    *state |= GDK_ALT_MASK;
+  else if (g_ascii_strcasecmp (name, "shift") == 0)
+    *state |= GDK_SHIFT_MASK;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 static gboolean
 synth_key (ThawDisplayView *self, const char *rest)
 {
@@ -654,16 +669,8 @@ synth_key (ThawDisplayView *self, const char *rest)
   g_auto (GStrv) parts = g_strsplit (rest, "+", -1);
   guint n = g_strv_length (parts);
   for (guint i = 0; i + 1 < n; i++)
-    {
-      if (g_ascii_strcasecmp (parts[i], "ctrl") == 0)
-        state |= GDK_CONTROL_MASK;
-      else if (g_ascii_strcasecmp (parts[i], "alt") == 0)
-        state |= GDK_ALT_MASK;
-      else if (g_ascii_strcasecmp (parts[i], "shift") == 0)
-        state |= GDK_SHIFT_MASK;
-      else
-        return FALSE;
-    }
+    if (!parse_modifier (parts[i], &state))
+      return FALSE;
   guint keyval = n > 0 ? gdk_keyval_from_name (parts[n - 1]) : GDK_KEY_VoidSymbol;
   if (keyval == GDK_KEY_VoidSymbol || keyval == 0)
     return FALSE;
@@ -680,12 +687,20 @@ synth_mouse (ThawDisplayView *self, const char *verb, const char *rest)
   if (g_strv_length (a) < 2 || !parse_int (a[0], &x) || !parse_int (a[1], &y)
       || (a[2] != NULL && !parse_int (a[2], &b)))
     return FALSE;
+  GdkModifierType state = 0;
+  if (a[2] != NULL && a[3] != NULL)
+    {
+      g_auto (GStrv) mods = g_strsplit (a[3], "+", -1);
+      for (guint i = 0; mods[i] != NULL; i++)
+        if (!parse_modifier (mods[i], &state))
+          return FALSE;
+    }
   double wx, wy;
   to_widget (self, x, y, &wx, &wy);
   if (g_str_equal (verb, "move"))
     {
       self->pointer_x = wx, self->pointer_y = wy;
-      post_mouse (self, wx, wy, 0);
+      post_mouse (self, wx, wy, state);
       return TRUE;
     }
   gboolean press = g_str_equal (verb, "press") || g_str_equal (verb, "click");
@@ -693,9 +708,9 @@ synth_mouse (ThawDisplayView *self, const char *verb, const char *rest)
   if (!press && !release)
     return FALSE;
   if (press)
-    handle_button (self, wx, wy, b, TRUE, 0);
+    handle_button (self, wx, wy, b, TRUE, state);
   if (release)
-    handle_button (self, wx, wy, b, FALSE, 0);
+    handle_button (self, wx, wy, b, FALSE, state);
   return TRUE;
 }
 

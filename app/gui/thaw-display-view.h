@@ -41,8 +41,8 @@ gboolean thaw_display_view_save_png (ThawDisplayView *self, const char *path, GE
 
 /* Synthesize input through the same conversion as real GTK events (for
  * scripts and tests).  One of:
- *   move X Y | press X Y B | release X Y B | click X Y B   (image pixels,
- *       B the GTK button 1, 2, 3)
+ *   move X Y | press X Y B [MODS] | release X Y B [MODS] | click X Y B [MODS]
+ *       (image pixels, B the GTK button 1, 2, 3; MODS e.g. ctrl or alt+shift)
  *   scroll DY
  *   key [MODS+]KEYNAME   (a GDK key name: a, Return, F1; MODS: ctrl, alt, shift)
  *   text STRING          (each character typed) */

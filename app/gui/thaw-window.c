@@ -82,6 +82,7 @@ struct _ThawWindow
   char            *last_inspect;  /* the inspector's path, shown again when live */
   GSimpleActionGroup *engine_actions;
   StHostMessage   *last_status;
+  guint            gc_maps;       /* heap maps shown from full collections */
 };
 
 G_DEFINE_FINAL_TYPE (ThawWindow, thaw_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -679,7 +680,9 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   update_edits (self);
   if (self->run_on_load)
     {
-      /* straight to the display; the panels fill in when it pauses */
+      /* straight to the display; the panels fill in when it pauses
+       * (images opened later in this window wait for Run) */
+      self->run_on_load = FALSE;
       adw_view_stack_set_visible_child_name (self->view_stack, "display");
       run_now (self);
       return;
@@ -1395,7 +1398,10 @@ deliver_map (gpointer data)
   if (self != NULL)
     {
       if (!self->disposed && self->host != NULL && self->checking_vm == NULL)
-        thaw_heap_panel_set_model (self->heap_panel, self->live ? self->vm : NULL, g_steal_pointer (&d->map));
+        {
+          thaw_heap_panel_set_model (self->heap_panel, self->live ? self->vm : NULL, g_steal_pointer (&d->map));
+          self->gc_maps++;
+        }
       g_object_unref (self);
     }
   return G_SOURCE_REMOVE;
@@ -1485,9 +1491,40 @@ update_status (ThawWindow *self, const StHostMessage *msg)
   g_autofree char *text = msg->halt_reason != NULL && (msg->state == ST_HOST_STATE_HALTED || msg->state == ST_HOST_STATE_QUIT)
                           ? g_strdup_printf ("%s: %s", state, msg->halt_reason) : g_strdup (state);
   gtk_label_set_text (self->status_label, text);
-  g_autofree char *rate = g_strdup_printf (_("%.2f M bytecodes/s · %.2f M sends/s · %" G_GUINT64_FORMAT " process switches"),
-                                           msg->bytecodes_per_sec / 1e6, msg->sends_per_sec / 1e6, msg->process_switches);
+  g_autofree char *switches = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) msg->process_switches);
+  /* TRANSLATORS: bytecodes and sends per second in millions, then a count */
+  g_autofree char *rate = g_strdup_printf (_("%.2f M bytecodes/s · %.2f M sends/s · %s process switches"),
+                                           msg->bytecodes_per_sec / 1e6, msg->sends_per_sec / 1e6, switches);
   gtk_label_set_text (self->rate_label, rate);
+}
+
+/* The host writes the image; its .changes file goes beside it too, so the
+ * saved image's source pointers stay readable (as when saving a stopped
+ * image).  Off the main thread, with copies of both paths. */
+static void
+copy_changes_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  char **paths = task_data;
+  g_autoptr (GFile) from = g_file_new_for_path (paths[0]);
+  g_autofree char *dest = st_image_changes_path_for (paths[1]);
+  g_autoptr (GFile) to = g_file_new_for_path (dest);
+  GError *error = NULL;
+  if (g_file_equal (from, to) || g_file_copy (from, to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+copy_changes_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &error) && !self->disposed)
+    {
+      g_autofree char *text = g_strdup_printf (_("The changes file was not copied: %s"), error->message);
+      toast (self, text);
+    }
 }
 
 static void
@@ -1539,7 +1576,18 @@ on_host_message (const StHostMessage *msg, gpointer data)
                                                    : g_strdup_printf (_("Saved as “%s”"), name);
         toast (self, text);
         if (msg->error == NULL && msg->path != NULL)
-          remember_recent_path (msg->path);
+          {
+            remember_recent_path (msg->path);
+            if (self->vm->changes_path != NULL)
+              {
+                char **paths = g_new0 (char *, 3);
+                paths[0] = g_strdup (self->vm->changes_path);
+                paths[1] = g_strdup (msg->path);
+                g_autoptr (GTask) task = g_task_new (self, NULL, copy_changes_done, NULL);
+                g_task_set_task_data (task, paths, (GDestroyNotify) g_strfreev);
+                g_task_run_in_thread (task, copy_changes_thread);
+              }
+          }
         /* the save collected: a paused image can be shown at once */
         if (self->want_live && st_host_state (self->host) == ST_HOST_STATE_PAUSED)
           go_live (self);
@@ -1640,8 +1688,11 @@ run_now (ThawWindow *self)
       self->pending_run = TRUE;   /* the check thread reads the heap; run when it is done */
       return;
     }
+  gboolean first = self->host == NULL;
   if (!prepare_engine_command (self))
     return;
+  if (first)   /* the first run shows what the image draws */
+    adw_view_stack_set_visible_child_name (self->view_stack, "display");
   st_host_run (self->host);
 }
 
@@ -1796,6 +1847,7 @@ export_running (ThawWindow *self, GKeyFile *kf)
   g_key_file_set_integer (kf, "display", "cursor_height", ds.cursor_height);
   g_key_file_set_integer (kf, "gc", "samples", (int) thaw_gc_panel_get_n_samples (self->gc_panel));
   g_key_file_set_integer (kf, "gc", "full", (int) thaw_gc_panel_get_n_full (self->gc_panel));
+  g_key_file_set_integer (kf, "gc", "heap_maps", (int) self->gc_maps);
   const StGcSample *last = thaw_gc_panel_get_last (self->gc_panel);
   if (last != NULL)
     {

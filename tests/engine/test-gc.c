@@ -332,6 +332,31 @@ test_pinned_stays (void)
   gc_free (&g);
 }
 
+/* A copy of a VM that ran (after a tenure-all) is a standalone heap with
+ * the same digest, which outlives the original. */
+static void
+test_vm_copy (void)
+{
+  Gc g;
+  gc_setup (&g, 10);
+  StVM *vm = g.vm;
+  StOop a = new_array (&g, 2);
+  st_store (vm, a, 0, new_string (&g, "copied.."));
+  st_store (vm, g.k->sample_array, 0, a);
+  collect (&g, ST_GC_TENURE_ALL);
+  g_autoptr (GError) error = NULL;
+  StVM *c = st_vm_copy (vm, &error);
+  g_assert_no_error (error);
+  g_assert_null (c->interp);
+  guint8 d0[32], d1[32];
+  g_assert_true (st_digest (vm, d0, &error));
+  gc_free (&g);
+  g_assert_true (st_digest (c, d1, &error));
+  g_assert_cmpmem (d0, 32, d1, 32);
+  g_assert_cmpuint (findings (c), ==, 0);
+  st_vm_free (c);
+}
+
 /* Hooks run before and after each collection, with the sample after. */
 static void
 count_hook (StVM *vm, gboolean after, const StGcSample *sample, gpointer data)
@@ -370,5 +395,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gc/ephemerons", test_ephemerons);
   g_test_add_func ("/engine/gc/pinned-stays", test_pinned_stays);
   g_test_add_func ("/engine/gc/hooks", test_hooks);
+  g_test_add_func ("/engine/gc/vm-copy", test_vm_copy);
   return g_test_run ();
 }

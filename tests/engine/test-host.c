@@ -38,13 +38,19 @@ typedef struct {
 } Img;
 
 static void
-img_setup (Img *im)
+img_setup_as (Img *im, StFamily family, guint word_bytes, guint32 format)
 {
   memset (im, 0, sizeof *im);
-  im->b = thaw_builder_new_at (ST_FAMILY_SPUR, 8, 68021, 0);
+  im->b = thaw_builder_new_at (family, word_bytes, format, 0);
   im->k = thaw_builder_objects (im->b);
   guint8 ret = RETURN_SELF;
   thaw_builder_method (im->b, im->k->object_class, "quit", 0, 0, 113, NULL, 0, &ret, 1);
+}
+
+static void
+img_setup (Img *im)
+{
+  img_setup_as (im, ST_FAMILY_SPUR, 8, 68021);
 }
 
 /* Install Object>>test and point the active context at it. */
@@ -77,6 +83,9 @@ typedef struct {
   guint gc_samples, full_gcs;
   char *inspect_error;
   char **inspect_lines;
+  guint cursors;
+  GBytes *cursor;
+  gint cursor_w, cursor_h, hot_x, hot_y;
 } Log;
 
 static void
@@ -110,6 +119,16 @@ notify (const StHostMessage *msg, gpointer data)
         if (g_array_index (msg->gc_samples, StGcSample, i).kind == ST_GC_FULL)
           log->full_gcs++;
       break;
+    case ST_HOST_MSG_CURSOR:
+      log->cursors++;
+      if (log->cursor)
+        g_bytes_unref (log->cursor);
+      log->cursor = msg->cursor_pixels ? g_bytes_ref (msg->cursor_pixels) : NULL;
+      log->cursor_w = msg->cursor_width;
+      log->cursor_h = msg->cursor_height;
+      log->hot_x = msg->cursor_hot_x;
+      log->hot_y = msg->cursor_hot_y;
+      break;
     case ST_HOST_MSG_INSPECTED:
       log->inspected++;
       g_free (log->inspect_error);
@@ -133,6 +152,8 @@ log_init (Log *log)
   log->saved_path = log->saved_error = log->inspect_error = NULL;
   log->inspect_lines = NULL;
   log->saves = log->gcs = log->inspected = log->gc_samples = log->full_gcs = 0;
+  log->cursors = 0;
+  log->cursor = NULL;
 }
 
 static void
@@ -145,6 +166,8 @@ log_clear (Log *log)
   g_free (log->saved_error);
   g_free (log->inspect_error);
   g_strfreev (log->inspect_lines);
+  if (log->cursor)
+    g_bytes_unref (log->cursor);
 }
 
 static bool
@@ -515,6 +538,43 @@ test_idle_wakes_on_input (void)
   thaw_builder_free (im.b);
 }
 
+/* A V3 image (no wheel events): a wheel notch up arrives as Ctrl-Up
+ * (character 30) in the key queue the polling primitive 108 reads. */
+static void
+test_wheel_before_spur (void)
+{
+  Img im;
+  img_setup_as (&im, ST_FAMILY_V3, 4, 6504);
+  guint8 ret = RETURN_SELF;
+  thaw_builder_method (im.b, im.k->object_class, "primKbdNext", 0, 0, 108, NULL, 0, &ret, 1);
+  StOop lits[] = { thaw_builder_symbol (im.b, "primKbdNext"), thaw_builder_symbol (im.b, "quit") };
+  guint8 code[] = { PUSH_SELF, SEND0 (0), POP_TEMP (0),
+                    PUSH_SELF, SEND0 (0), POP_TEMP (1),
+                    PUSH_SELF, SEND0 (0), POP_TEMP (2),
+                    PUSH_SELF, SEND0 (1), POP, RETURN_SELF };
+  img_finish (&im, 3, lits, G_N_ELEMENTS (lits), code, sizeof code);
+  GMainContext *ui = g_main_context_new ();
+  Log log;
+  log_init (&log);
+  g_autoptr (GError) error = NULL;
+  StHost *host = st_host_new (im.vm, ui, notify, &log, NULL, &error);
+  g_assert_no_error (error);
+  StInputEvent up = { .type = ST_EVENT_WHEEL, .dy = 120 }, down = { .type = ST_EVENT_WHEEL, .dy = -120,
+                                                                    .modifiers = ST_MOD_SHIFT };
+  st_host_post_event (host, &up);
+  st_host_post_event (host, &down);
+  st_host_run (host);
+  wait_state (host, ui, &log, ST_HOST_STATE_QUIT, 5 * G_USEC_PER_SEC);
+  Peek p = host_peek (host, im.k->active_context);
+  g_assert_cmphex (p.temps[0], ==, st_smallint_oop (ST_MOD_CTRL << 8 | 30));
+  g_assert_cmphex (p.temps[1], ==, st_smallint_oop ((ST_MOD_CTRL | ST_MOD_SHIFT) << 8 | 31));
+  g_assert_cmphex (p.temps[2], ==, im.vm->nil_obj);
+  st_host_free (host);
+  log_clear (&log);
+  g_main_context_unref (ui);
+  thaw_builder_free (im.b);
+}
+
 /* The slots of each event type as primitive 94 stores them. */
 static void
 test_event_slots (void)
@@ -559,8 +619,9 @@ test_event_slots (void)
 /* Form>>beDisplay (102) and primShowRectLeft:right:top:bottom: (127) on a
  * 20 x 10 x 32 Form: the host's frame equals the Form converted here. */
 static void
-test_display_frame (void)
+test_display_frame (gconstpointer data)
 {
+  const bool reverse = GPOINTER_TO_INT (data);
   Img im;
   img_setup (&im);
   const ThawBuilderObjects *k = im.k;
@@ -569,15 +630,18 @@ test_display_frame (void)
   guint8 ret = RETURN_SELF;
   thaw_builder_method (im.b, form_cls, "beDisplay", 0, 0, 102, NULL, 0, &ret, 1);
   thaw_builder_method (im.b, form_cls, "primShowRectLeft:right:top:bottom:", 4, 4, 127, NULL, 0, &ret, 1);
+  thaw_builder_method (im.b, k->object_class, "primReverseDisplay", 0, 0, 122, NULL, 0, &ret, 1);
+  thaw_builder_method (im.b, k->object_class, "yourself", 0, 0, 0, NULL, 0, &ret, 1);
   StOop bits = thaw_builder_instance (im.b, k->bitmap_class, 200);
   StOop form = thaw_builder_instance (im.b, form_cls, 0);
   thaw_builder_global (im.b, "TheForm", form);
   StOop lits[] = { form, thaw_builder_symbol (im.b, "beDisplay"),
                    thaw_builder_symbol (im.b, "primShowRectLeft:right:top:bottom:"),
                    st_smallint_oop (2), st_smallint_oop (5), st_smallint_oop (1), st_smallint_oop (4),
-                   thaw_builder_symbol (im.b, "quit") };
+                   thaw_builder_symbol (im.b, "quit"), thaw_builder_symbol (im.b, reverse ? "primReverseDisplay" : "yourself") };
   guint8 code[] = { PUSH_LIT (0), SEND0 (1), POP,
                     PUSH_LIT (0), PUSH_LIT (3), PUSH_LIT (4), PUSH_LIT (5), PUSH_LIT (6), EXT_SEND, 4 << 5 | 2, POP,
+                    PUSH_SELF, SEND0 (8), POP,
                     PUSH_SELF, SEND0 (7), POP, RETURN_SELF };
   img_finish (&im, 0, lits, G_N_ELEMENTS (lits), code, sizeof code);
   StVM *vm = im.vm;
@@ -590,7 +654,7 @@ test_display_frame (void)
     w[i] = 0xFF000000u | (guint32) (i * 0x010305);
   guint32 want[200];
   g_autoptr (GError) error = NULL;
-  g_assert_true (st_display_convert (vm, form, NULL, want, 80, 0, NULL, &error));
+  g_assert_true (st_display_convert (vm, form, NULL, want, 80, reverse ? ST_DISPLAY_REVERSE : 0, NULL, &error));
   g_assert_no_error (error);
 
   GMainContext *ui = g_main_context_new ();
@@ -626,6 +690,85 @@ test_display_frame (void)
   thaw_builder_free (im.b);
 }
 
+/* screenSize (106) answers the host's size; deferUpdates: (126) is kept;
+ * beCursorWithMask: (101) posts the cursor: black where bits and mask
+ * are set, white where only the mask is, transparent elsewhere, hotspot
+ * from the offset. */
+static void
+test_screen_defer_cursor (void)
+{
+  Img im;
+  img_setup (&im);
+  const ThawBuilderObjects *k = im.k;
+  StOop form_cls = thaw_builder_class (im.b, "Form", k->object_class, ST_FMT_FIXED,
+                                       "bits", "width", "height", "depth", "offset", NULL);
+  guint8 ret = RETURN_SELF;
+  thaw_builder_method (im.b, form_cls, "beCursorWithMask:", 1, 1, 101, NULL, 0, &ret, 1);
+  thaw_builder_method (im.b, k->object_class, "primScreenSize", 0, 0, 106, NULL, 0, &ret, 1);
+  thaw_builder_method (im.b, k->object_class, "deferUpdates:", 1, 1, 126, NULL, 0, &ret, 1);
+  StOop cbits = thaw_builder_instance (im.b, k->bitmap_class, 16);
+  StOop mbits = thaw_builder_instance (im.b, k->bitmap_class, 16);
+  StOop cursor = thaw_builder_instance (im.b, form_cls, 0);
+  StOop mask = thaw_builder_instance (im.b, form_cls, 0);
+  StOop offset = thaw_builder_instance (im.b, k->point_class, 0);
+  thaw_builder_global (im.b, "TheCursor", cursor);
+  thaw_builder_global (im.b, "TheMask", mask);
+  StOop lits[] = { thaw_builder_symbol (im.b, "primScreenSize"), cursor, mask,
+                   thaw_builder_symbol (im.b, "beCursorWithMask:"), thaw_builder_symbol (im.b, "deferUpdates:"),
+                   thaw_builder_symbol (im.b, "quit") };
+  guint8 code[] = { PUSH_SELF, SEND0 (0), POP_TEMP (0),
+                    PUSH_LIT (1), PUSH_LIT (2), SEND1 (3), POP,
+                    PUSH_SELF, 113 /* push true */, SEND1 (4), POP,
+                    PUSH_SELF, SEND0 (5), POP, RETURN_SELF };
+  img_finish (&im, 1, lits, G_N_ELEMENTS (lits), code, sizeof code);
+  StVM *vm = im.vm;
+  st_store (vm, offset, 0, st_smallint_oop (-3));
+  st_store (vm, offset, 1, st_smallint_oop (-2));
+  StOop forms[2] = { cursor, mask }, bits[2] = { cbits, mbits };
+  for (int i = 0; i < 2; i++)
+    {
+      st_store (vm, forms[i], 0, bits[i]);
+      st_store (vm, forms[i], 1, st_smallint_oop (16));
+      st_store (vm, forms[i], 2, st_smallint_oop (16));
+      st_store (vm, forms[i], 3, st_smallint_oop (1));
+      st_store (vm, forms[i], 4, offset);
+    }
+  /* Row 0: bits 1000..., mask 1100...: black, white, then transparent. */
+  ((guint32 *) st_ptr (vm, cbits + 8))[0] = 0x80000000u;
+  ((guint32 *) st_ptr (vm, mbits + 8))[0] = 0xC0000000u;
+
+  GMainContext *ui = g_main_context_new ();
+  Log log;
+  log_init (&log);
+  g_autoptr (GError) error = NULL;
+  StHostOptions opt = { .screen_width = 320, .screen_height = 200 };
+  StHost *host = st_host_new (vm, ui, notify, &log, &opt, &error);
+  g_assert_no_error (error);
+  st_host_run (host);
+  wait_state (host, ui, &log, ST_HOST_STATE_QUIT, 5 * G_USEC_PER_SEC);
+  Peek p = host_peek (host, k->active_context);
+  StOop pt = p.temps[0];
+  g_assert_cmpuint (st_class_index (vm, pt), ==, thaw_builder_class_index (im.b, k->point_class));
+  g_assert_cmphex (st_fetch (vm, pt, 0), ==, st_smallint_oop (320));
+  g_assert_cmphex (st_fetch (vm, pt, 1), ==, st_smallint_oop (200));
+  g_assert_true (st_io_deferred (vm));
+  g_assert_cmpuint (log.cursors, ==, 1);
+  g_assert_nonnull (log.cursor);
+  g_assert_cmpint (log.cursor_w, ==, 16);
+  g_assert_cmpint (log.cursor_h, ==, 16);
+  g_assert_cmpint (log.hot_x, ==, 3);
+  g_assert_cmpint (log.hot_y, ==, 2);
+  const guint32 *px = g_bytes_get_data (log.cursor, NULL);
+  g_assert_cmphex (px[0], ==, 0xFF000000u);
+  g_assert_cmphex (px[1], ==, 0xFFFFFFFFu);
+  g_assert_cmphex (px[2], ==, 0);
+  g_assert_cmphex (px[16], ==, 0);
+  st_host_free (host);
+  log_clear (&log);
+  g_main_context_unref (ui);
+  thaw_builder_free (im.b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -633,8 +776,11 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/host/pause-step-run-free", test_pause_step_run_free);
   g_test_add_func ("/engine/host/event-layout", test_event_layout);
   g_test_add_func ("/engine/host/event-slots", test_event_slots);
+  g_test_add_func ("/engine/host/wheel-before-spur", test_wheel_before_spur);
   g_test_add_func ("/engine/host/gc-inspect-save", test_gc_inspect_save);
   g_test_add_func ("/engine/host/idle-wakes-on-input", test_idle_wakes_on_input);
-  g_test_add_func ("/engine/host/display-frame", test_display_frame);
+  g_test_add_data_func ("/engine/host/display-frame", GINT_TO_POINTER (0), test_display_frame);
+  g_test_add_data_func ("/engine/host/display-frame-reverse", GINT_TO_POINTER (1), test_display_frame);
+  g_test_add_func ("/engine/host/screen-defer-cursor", test_screen_defer_cursor);
   return g_test_run ();
 }

@@ -15,6 +15,7 @@
 #include "interp-private.h"
 #include "plugins.h"
 #include "plugins/bitblt.h"
+#include "prim-table.h"
 #include "support.h"
 
 enum { SENDER, PC, STACKP, METHOD, CLOSURE, RECEIVER, TEMP0 };
@@ -336,6 +337,271 @@ test_scratch_filters (void)
   p_free (&p);
 }
 
+
+static StOop
+floats (P *p, const float *v, guint n)
+{
+  return words (p, (const guint32 *) v, n);
+}
+
+static float
+float_at (P *p, StOop o, guint i)
+{
+  float f;
+  memcpy (&f, st_bytes (p->vm, o) + 4 * i, sizeof f);
+  return f;
+}
+
+static void
+test_float_array_ops (void)
+{
+  P p;
+  p_setup (&p);
+  float av[3] = { 1.5f, -2.0f, 0.1f }, bv[3] = { 0.25f, 4.0f, 0.2f };
+  static const struct {
+    const char *name;
+    float want[3];
+  } ops[] = {
+    { "primitiveFloatArrayAddFloatArray", { 1.75f, 2.0f, 0.1f + 0.2f } },
+    { "primitiveFloatArraySubFloatArray", { 1.25f, -6.0f, 0.1f - 0.2f } },
+    { "primitiveFloatArrayMulFloatArray", { 0.375f, -8.0f, 0.1f * 0.2f } },
+    { "primitiveFloatArrayDivFloatArray", { 6.0f, -0.5f, 0.1f / 0.2f } },
+  };
+  StOop b = floats (&p, bv, 3);
+  for (gsize i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      StOop a = floats (&p, av, 3);
+      StPrimFn fn = st_prims_named_lookup ("", ops[i].name);
+      g_assert_nonnull (fn);
+      st_push (p.it, a);
+      st_push (p.it, b);
+      g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+      g_assert_cmphex (st_pop (p.it), ==, a);      /* answers the receiver, changed in place */
+      for (guint k = 0; k < 3; k++)
+        g_assert_cmpfloat (float_at (&p, a, k), ==, ops[i].want[k]);
+    }
+  /* The FloatArrayPlugin names reach the same code. */
+  g_assert_true (st_prims_named_lookup ("FloatArrayPlugin", "primitiveAddFloatArray")
+                 == st_prims_named_lookup ("", "primitiveFloatArrayAddFloatArray"));
+  g_assert_nonnull (st_prims_named_lookup ("FloatArrayPlugin", "primitiveAt"));   /* the older table still answers */
+
+  /* Scalars: a Float, computed in double and rounded; 1/x for division. */
+  StOop a = floats (&p, av, 3);
+  StOop half = st_interp_float (p.it, 0.5);
+  StPrimFn fn = st_prims_named_lookup ("FloatArrayPlugin", "primitiveMulScalar");
+  st_push (p.it, a);
+  st_push (p.it, half);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+  st_pop (p.it);
+  g_assert_cmpfloat (float_at (&p, a, 0), ==, 0.75f);
+  g_assert_cmpfloat (float_at (&p, a, 2), ==, (float) (0.1f * 0.5));
+  fn = st_prims_named_lookup ("FloatArrayPlugin", "primitiveDivScalar");
+  StOop third = st_interp_float (p.it, 3.0);
+  st_push (p.it, a);
+  st_push (p.it, third);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+  st_pop (p.it);
+  g_assert_cmpfloat (float_at (&p, a, 0), ==, (float) (0.75f * (1.0 / 3.0)));
+  /* Integers and zero fail (the image converts or raises ZeroDivide). */
+  st_push (p.it, a);
+  st_push (p.it, st_smallint_oop (2));
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_ERR_BAD_ARGUMENT);
+  p.it->sp -= 2;
+  st_push (p.it, a);
+  st_push (p.it, st_interp_float (p.it, 0.0));
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_ERR_BAD_ARGUMENT);
+  p.it->sp -= 2;
+  float zv[3] = { 1.0f, 0.0f, 1.0f };
+  StOop z = floats (&p, zv, 3);
+  fn = st_prims_named_lookup ("FloatArrayPlugin", "primitiveDivFloatArray");
+  st_push (p.it, a);
+  st_push (p.it, z);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_ERR_BAD_ARGUMENT);
+  p.it->sp -= 2;
+  /* Sizes must agree. */
+  StOop two = floats (&p, av, 2);
+  fn = st_prims_named_lookup ("FloatArrayPlugin", "primitiveAddFloatArray");
+  st_push (p.it, a);
+  st_push (p.it, two);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_ERR_BAD_ARGUMENT);
+  p.it->sp -= 2;
+
+  /* Equality and the hash (signed sum of the words, low 29 bits). */
+  StOop x = floats (&p, av, 3), y = floats (&p, av, 3);
+  fn = st_prims_named_lookup ("", "primitiveFloatArrayEqual");
+  st_push (p.it, x);
+  st_push (p.it, y);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+  g_assert_cmphex (st_pop (p.it), ==, p.it->true_obj);
+  st_push (p.it, x);
+  st_push (p.it, two);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+  g_assert_cmphex (st_pop (p.it), ==, p.it->false_obj);
+  fn = st_prims_named_lookup ("", "primitiveFloatArrayHash");
+  st_push (p.it, x);
+  g_assert_cmpint (fn (p.vm, 0), ==, ST_PRIM_OK);
+  guint32 w[3];
+  memcpy (w, av, sizeof w);
+  g_assert_cmphex (st_pop (p.it), ==, st_smallint_oop ((w[0] + w[1] + w[2]) & 0x1FFFFFFF));
+  p_free (&p);
+}
+
+static void
+test_zip (void)
+{
+  P p;
+  p_setup (&p);
+  StOop r;
+  /* CRC-32 of "123456789" is 0xCBF43926 (with the usual pre- and
+   * post-inversion, which the image does). */
+  StOop s = string_oop (&p, "x123456789y");
+  g_assert_cmpint (call (&p, "ZipPlugin", "primitiveUpdateGZipCrc32", &r, 4, st_interp_unsigned (p.it, 0xFFFFFFFFu),
+                         st_smallint_oop (2), st_smallint_oop (10), s),
+                   ==, ST_PRIM_OK);
+  int64_t crc;
+  g_assert_true (st_interp_to_int64 (p.it, r, &crc));
+  g_assert_cmphex ((guint32) crc ^ 0xFFFFFFFFu, ==, 0xCBF43926u);
+  /* The module-less name, and bad ranges. */
+  g_assert_cmpint (call (&p, "", "primitiveUpdateGZipCrc32", &r, 4, st_smallint_oop (0), st_smallint_oop (5),
+                         st_smallint_oop (12), s),
+                   ==, ST_PRIM_ERR_BAD_ARGUMENT);
+  g_assert_cmpint (call (&p, "", "primitiveUpdateGZipCrc32", &r, 4, st_smallint_oop (0), st_smallint_oop (0),
+                         st_smallint_oop (3), s),
+                   ==, ST_PRIM_ERR_BAD_ARGUMENT);
+  g_assert_cmpint (call (&p, "", "primitiveUpdateGZipCrc32", &r, 4, st_smallint_oop (-1), st_smallint_oop (1),
+                         st_smallint_oop (3), s),
+                   ==, ST_PRIM_ERR_BAD_ARGUMENT);
+
+  guint32 tv[4] = { 100, 2600, 2500, 0xFFFFFFFFu };
+  StOop t = words (&p, tv, 4);
+  g_assert_cmpint (call (&p, "", "primitiveDeflateUpdateHashTable", &r, 2, t, st_smallint_oop (2500)), ==, ST_PRIM_OK);
+  g_assert_cmpuint (words_of (&p, t)[0], ==, 0);
+  g_assert_cmpuint (words_of (&p, t)[1], ==, 100);
+  g_assert_cmpuint (words_of (&p, t)[2], ==, 0);
+  g_assert_cmpuint (words_of (&p, t)[3], ==, 0);  /* -1 as a signed entry is below the delta */
+  p_free (&p);
+}
+
+
+/* Primitives 7 and 8 compare positive LargeIntegers of up to 4 bytes by
+ * value, normalised or not (the classic interpreter's popPos32BitInteger);
+ * larger ones and negative LargeIntegers fail (the image's code runs). */
+static StOop
+large_pos (P *p, const guint8 *b, guint n, guint32 ci)
+{
+  StOop o = st_objmem_new_object (p->vm, ci, ST_FMT_BYTES + ((8 - (n & 7)) & 7), (n + 7) / 8);
+  g_assert_cmphex (o, !=, 0);
+  memcpy (st_bytes (p->vm, o), b, n);
+  return o;
+}
+
+static StPrimResult
+compare (P *p, StPrimFn fn, StOop a, StOop b, StOop *out)
+{
+  st_push (p->it, a);
+  st_push (p->it, b);
+  StPrimResult r = fn (p->vm, 1);
+  if (r == ST_PRIM_OK)
+    *out = st_pop (p->it);
+  else
+    p->it->sp -= 2;
+  return r;
+}
+
+static void
+test_equal_pos32 (void)
+{
+  P p;
+  p_setup (&p);
+  g_assert_cmpuint (p.it->ci_large_pos, !=, 0);
+  static const guint8 zero4[4] = { 0 }, five4[4] = { 5, 0, 0, 0 }, big4[4] = { 0, 0, 0, 0x80 };
+  static const guint8 five8[8] = { 5 };
+  StOop z = large_pos (&p, zero4, 4, p.it->ci_large_pos), f = large_pos (&p, five4, 4, p.it->ci_large_pos);
+  StOop b1 = large_pos (&p, big4, 4, p.it->ci_large_pos), b2 = large_pos (&p, big4, 4, p.it->ci_large_pos);
+  StOop f8 = large_pos (&p, five8, 8, p.it->ci_large_pos);
+  StOop r = 0;
+  g_assert_cmpint (compare (&p, st_prim_equal, z, st_smallint_oop (0), &r), ==, ST_PRIM_OK);
+  g_assert_cmphex (r, ==, p.it->true_obj);
+  g_assert_cmpint (compare (&p, st_prim_equal, st_smallint_oop (5), f, &r), ==, ST_PRIM_OK);
+  g_assert_cmphex (r, ==, p.it->true_obj);
+  g_assert_cmpint (compare (&p, st_prim_not_equal, f, st_smallint_oop (5), &r), ==, ST_PRIM_OK);
+  g_assert_cmphex (r, ==, p.it->false_obj);
+  g_assert_cmpint (compare (&p, st_prim_equal, b1, b2, &r), ==, ST_PRIM_OK);
+  g_assert_cmphex (r, ==, p.it->true_obj);
+  g_assert_cmpint (compare (&p, st_prim_equal, b1, f, &r), ==, ST_PRIM_OK);
+  g_assert_cmphex (r, ==, p.it->false_obj);
+  g_assert_cmpint (compare (&p, st_prim_equal, f8, st_smallint_oop (5), &r), ==, ST_PRIM_FAIL);
+  if (p.it->ci_large_neg != 0)
+    {
+      StOop n = large_pos (&p, five4, 4, p.it->ci_large_neg);
+      g_assert_cmpint (compare (&p, st_prim_equal, n, st_smallint_oop (-5), &r), ==, ST_PRIM_FAIL);
+    }
+  g_assert_cmpint (compare (&p, st_prim_equal, p.vm->nil_obj, st_smallint_oop (0), &r), ==, ST_PRIM_FAIL);
+  p_free (&p);
+}
+
+
+/* FFTPlugin on a hand-made 4-point FFT: the transform of (1 2 3 4) is
+ * (10, -2-2i, -2, -2+2i) (Squeak's FFT>>transformForward: uses the
+ * positive exponent, as the image test confirms); the inverse gives (1 2 3 4) back; a permutation
+ * entry outside 1..n fails and leaves the data alone. */
+static StOop
+fft_object (P *p, const float *re, const guint32 *perm, guint nperm)
+{
+  static const float sin_table[2] = { 0.0f, 1.0f };     /* sin 0, sin pi/2 */
+  static const float zero[4] = { 0 };
+  StOop o = st_objmem_new_object (p->vm, p->it->ci_array, ST_FMT_INDEXABLE, 6);
+  g_assert_cmphex (o, !=, 0);
+  st_store (p->vm, o, 0, st_smallint_oop (2));
+  st_store (p->vm, o, 1, st_smallint_oop (4));
+  st_store (p->vm, o, 2, floats (p, sin_table, 2));
+  st_store (p->vm, o, 3, words (p, perm, nperm));
+  st_store (p->vm, o, 4, floats (p, re, 4));
+  st_store (p->vm, o, 5, floats (p, zero, 4));
+  return o;
+}
+
+static void
+test_fft (void)
+{
+  P p;
+  p_setup (&p);
+  static const float x[4] = { 1, 2, 3, 4 };
+  static const guint32 perm[2] = { 2, 3 };      /* bit reversal of 0..3 swaps 1 and 2 */
+  StOop f = fft_object (&p, x, perm, 2);
+  StPrimFn fn = st_prims_named_lookup ("", "primitiveFFTTransformData");
+  g_assert_true (fn == st_prims_named_lookup ("FFTPlugin", "primitiveFFTTransformData"));
+  st_push (p.it, f);
+  st_push (p.it, p.it->true_obj);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+  g_assert_cmphex (st_pop (p.it), ==, f);
+  StOop re = st_fetch (p.vm, f, 4), im = st_fetch (p.vm, f, 5);
+  static const float want_re[4] = { 10, -2, -2, -2 }, want_im[4] = { 0, -2, 0, 2 };  /* Squeak: e^+i */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (float_at (&p, re, i), want_re[i], 1e-6);
+      g_assert_cmpfloat_with_epsilon (float_at (&p, im, i), want_im[i], 1e-6);
+    }
+  st_push (p.it, f);
+  st_push (p.it, p.it->false_obj);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_OK);
+  st_pop (p.it);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (float_at (&p, re, i), x[i], 1e-6);
+      g_assert_cmpfloat_with_epsilon (float_at (&p, im, i), 0.0, 1e-6);
+    }
+  static const guint32 bad[2] = { 2, 5 };
+  StOop g = fft_object (&p, x, bad, 2);
+  st_push (p.it, g);
+  st_push (p.it, p.it->true_obj);
+  g_assert_cmpint (fn (p.vm, 1), ==, ST_PRIM_ERR_BAD_RECEIVER);
+  p.it->sp -= 2;
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpfloat (float_at (&p, st_fetch (p.vm, g, 4), i), ==, x[i]);
+  p_free (&p);
+}
+
 /* --- WarpBlt on plain buffers --- */
 
 /* Edge lengths (14-bit fixed point) for which WarpBlt's step, (length +
@@ -453,6 +719,10 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/plugins-host/security", test_security);
   g_test_add_func ("/engine/plugins-host/scratch", test_scratch);
   g_test_add_func ("/engine/plugins-host/scratch-filters", test_scratch_filters);
+  g_test_add_func ("/engine/plugins-host/float-array", test_float_array_ops);
+  g_test_add_func ("/engine/plugins-host/zip", test_zip);
+  g_test_add_func ("/engine/plugins-host/fft", test_fft);
+  g_test_add_func ("/engine/plugins-host/equal-pos32", test_equal_pos32);
   g_test_add_func ("/engine/plugins-host/warp", test_warp);
   return g_test_run ();
 }
