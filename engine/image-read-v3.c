@@ -636,7 +636,7 @@ convert_object (V3Reader *r, const Rec *rec, StOop start)
   StVM *vm = r->vm;
   gboolean ok = TRUE;
   guint32 ci = class_index_of (r, rec);
-  guint32 hash = (rec->flags & REC_IS_CLASS) ? rec->ci : rec->hash;
+  guint32 hash = (rec->flags & REC_IS_CLASS) ? rec->ci : (rec->hash | ST_V3_HASH_PRESENT);
   StOop obj = put_header (vm, start, rec->new_slots, hash, rec->new_fmt, ci);
   uint64_t *body = st_ptr (vm, obj) + 1;
   const guint8 *src = r->d + rec->hdr + 4;

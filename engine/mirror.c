@@ -110,6 +110,8 @@ st_mirror_of (StVM *vm, StHandles *handles, StOop oop, guint max_slots, GError *
   m->format_name = st_mirror_format_name (m->format);
   m->class_index = st_hdr_class_index (h);
   m->identity_hash = st_hdr_hash (h);
+  if (vm->personality.family == ST_FAMILY_V3)
+    m->identity_hash &= ST_V3_HASH_MASK;      /* as the image sees it (spur.h) */
   m->num_slots = st_num_slots (vm, oop);
   m->byte_size = st_object_end (vm, oop) - st_object_start (vm, oop);
   m->immutable = st_hdr_is_immutable (h);

@@ -212,13 +212,13 @@ st_objmem_ensure_hash (StVM *vm, StOop o)
     return hash;
   /* A multiplicative step from the image's lastHash, as Spur does. */
   uint64_t x = vm->header.last_hash ? vm->header.last_hash % 2147483647 : 1;
-  guint32 mask = vm->personality.family == ST_FAMILY_V3 ? 0xFFF : ST_MAX_HASH;  /* V3 hashes are 12 bits */
+  bool v3 = vm->personality.family == ST_FAMILY_V3;  /* 12-bit hashes, 0 included (spur.h) */
   do
     {
       x = (x * 16807) % 2147483647;
       if (x == 0)
         x = 1;
-      hash = (guint32) (x & mask);
+      hash = v3 ? ((guint32) (x & ST_V3_HASH_MASK) | ST_V3_HASH_PRESENT) : (guint32) (x & ST_MAX_HASH);
     }
   while (hash == 0);
   vm->header.last_hash = x;

@@ -18,6 +18,7 @@ static const struct {
   { "", st_plugin_vm_float_array },
   { "LocalePlugin", st_plugin_locale },
   { "SecurityPlugin", st_plugin_security },
+  { "SoundPlugin", st_plugin_sound },
   { "ScratchPlugin", st_plugin_scratch },
   { "FloatArrayPlugin", st_plugin_float_array_ops },
   { "", st_plugin_vm_float_array_ops },

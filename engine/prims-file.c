@@ -385,6 +385,7 @@ prim_console_log (StVM *vm, int argc)
 }
 
 static StPrimResult prim_file_delete (StVM *vm, int argc);
+static StPrimResult prim_directory_create (StVM *vm, int argc);
 static StPrimResult prim_directory_lookup (StVM *vm, int argc);
 
 const StNamedPrim st_plugin_file[] = {
@@ -402,6 +403,7 @@ const StNamedPrim st_plugin_file[] = {
   { "primitiveFileStdioHandles", prim_file_stdio_handles },
   { "primitiveDirectoryDelimitor", prim_directory_delimitor },
   { "primitiveFileDelete", prim_file_delete },
+  { "primitiveDirectoryCreate", prim_directory_create },
   { "primitiveDirectoryLookup", prim_directory_lookup },
   { NULL, NULL },
 };
@@ -429,6 +431,26 @@ live_entry (StInterp *it, const char *path)
  * this run (later opens for reading fail, lookups skip it, a file written
  * here is no longer reported); the disk is not touched.  Fails when there
  * is no such file. */
+/* primitiveDirectoryCreate: fullPath.  Succeeds as on a real disk when
+ * the parent folder exists and the path does not, but the sandbox creates
+ * nothing: the run's events say what the image asked for. */
+static StPrimResult
+prim_directory_create (StVM *vm, int argc)
+{
+  StInterp *it = st_interp (vm);
+  if (argc != 1)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  g_autofree char *name = st_interp_string (vm, st_stack_value (it, 0));
+  if (name == NULL || name[0] == '\0')
+    return ST_PRIM_ERR_BAD_ARGUMENT;
+  g_autofree char *parent = g_path_get_dirname (name);
+  if (g_file_test (name, G_FILE_TEST_EXISTS) || !g_file_test (parent, G_FILE_TEST_IS_DIR))
+    return ST_PRIM_FAIL;
+  st_interp_note_event (it, "directory %s created in the sandbox only (nothing was written to disk)", name);
+  st_pop_n (it, argc);
+  return ST_PRIM_OK;
+}
+
 static StPrimResult
 prim_file_delete (StVM *vm, int argc)
 {

@@ -503,7 +503,8 @@ st_prim_identity_hash (StVM *vm, int argc)
   StOop o = st_stack_value (it, argc);
   if (!st_interp_valid_obj (vm, o))
     return ST_PRIM_ERR_BAD_RECEIVER;
-  return st_prim_return (it, argc, st_smallint_oop (st_objmem_ensure_hash (vm, o)));
+  guint32 h = st_objmem_ensure_hash (vm, o);
+  return st_prim_return (it, argc, st_smallint_oop (it->v3 ? h & ST_V3_HASH_MASK : h));
 }
 
 StPrimResult

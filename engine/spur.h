@@ -83,6 +83,12 @@ enum {
 #define ST_NUM_FREE_LISTS         64     /* 64-bit heaps */
 #define ST_MAX_CLASS_INDEX        ((1u << 22) - 1)
 #define ST_MAX_HASH               ((1u << 22) - 1)
+/* V3 images: an identity hash is 12 bits and 0 is a real value, while a
+ * Spur hash of 0 means "none yet".  A V3 object's hash h is kept as
+ * h | ST_V3_HASH_PRESENT (classes: their class index, h + 4096 k, k >= 0);
+ * the image sees hash & 0xFFF. */
+#define ST_V3_HASH_PRESENT        0x1000u
+#define ST_V3_HASH_MASK           0xFFFu
 
 #define ST_OVERFLOW_SLOTS 255
 #define ST_BRIDGE_BYTES   16             /* a segment ends in a 2-word bridge */

@@ -5,6 +5,8 @@
  * lacks, what it printed, and on an error the active stack. */
 #include "config.h"
 
+#include <stdio.h>
+
 #include "thaw-cli.h"
 #include "interp.h"
 #include "process.h"
@@ -76,7 +78,7 @@ cli_run (int argc, char **argv)
   gboolean json = FALSE, until_quit = FALSE, gc_check = FALSE, gc_stress = FALSE;
   double seconds = 10.0;
   gint64 bytecodes = 0, trace = 0;
-  g_autofree char *eval = NULL, *snapshot_to = NULL;
+  g_autofree char *eval = NULL, *snapshot_to = NULL, *screen = NULL;
   const GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Stop after N seconds of wall-clock time (default 10)", "N" },
     { "bytecodes", 0, 0, G_OPTION_ARG_INT64, &bytecodes, "Stop after N bytecodes", "N" },
@@ -89,6 +91,8 @@ cli_run (int argc, char **argv)
     { "snapshot-to", 0, 0, G_OPTION_ARG_FILENAME, &snapshot_to,
       "Where the image's own snapshot primitive writes (without it, the primitive fails; never the loaded file)",
       "FILE" },
+    { "screen", 0, 0, G_OPTION_ARG_STRING, &screen,
+      "The screen size the image is told, as a window of that size would (default: its display Form's)", "WxH" },
     { "gc-stress", 0, 0, G_OPTION_ARG_NONE, &gc_stress,
       "Collect at the instruction boundary after every allocation (slow; for testing)", NULL },
     { NULL }
@@ -134,6 +138,17 @@ cli_run (int argc, char **argv)
     st_gc_set_stress (vm, TRUE);
   if (snapshot_to != NULL)
     st_interp_set_snapshot_path (vm, snapshot_to);
+  if (screen != NULL)
+    {
+      int w = 0, h = 0;
+      if (sscanf (screen, "%dx%d", &w, &h) != 2 || w < 16 || h < 16 || w > 8192 || h > 8192)
+        {
+          cli_error ("--screen %s: expected WIDTHxHEIGHT between 16x16 and 8192x8192", screen);
+          st_vm_free (vm);
+          return CLI_EXIT_ERROR;
+        }
+      st_io_set_screen_size (vm, w, h);
+    }
   if (trace > 0)
     st_interp_trace_sends (vm, (uint64_t) trace, stderr);
   if (eval != NULL && !st_interp_eval (vm, eval, &error))

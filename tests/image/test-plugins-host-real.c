@@ -63,9 +63,15 @@ test_scratch_missing (void)
   g_autoptr (GPtrArray) missing = g_ptr_array_new_with_free_func (g_free);
   st_interp_foreach_missing (vm, collect_missing, missing);
   g_ptr_array_sort (missing, cmp_str);
+  /* Absent on purpose: text measuring (Scratch falls back to StrikeFonts),
+   * the host window's title and LEGO WeDo hardware.  (Since V3 hashes of 0
+   * survive, Scratch's startup gets as far as its editor, which calls the
+   * last two.) */
   static const char *const want[] = {
     "PangoPlugin2>>primitiveMeasureString",
+    "ScratchPlugin>>primitiveSetWindowTitle",
     "UnicodePlugin>>primitiveMeasureString",
+    "WeDoPlugin>>primWrite",
   };
   g_assert_cmpuint (missing->len, ==, G_N_ELEMENTS (want));
   for (guint i = 0; i < missing->len; i++)
