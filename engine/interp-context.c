@@ -321,15 +321,6 @@ st_interp_push_full_closure (StInterp *it, StOop block, guint num_copied, bool r
  * code that reads or writes them directly (InstructionStream>>pc,
  * ContextPart>>jump:, BlockClosure>>startpc, instVarAt:) gets its own. */
 
-bool
-st_interp_needs_pc_fix (StInterp *it, StOop o)
-{
-  if (it->word64 || !st_interp_valid_obj (it->vm, o))
-    return false;
-  guint32 ci = st_class_index (it->vm, o);
-  return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
-}
-
 /* How far slot `slot` of o is moved between the two views, 0 when it is
  * not a pc slot. */
 static int64_t

@@ -219,6 +219,17 @@ st_gc_remember_if_old (StVM *vm, StOop o)
     st_gc_remember_slow (vm, o);
 }
 
+/* A 32-bit image's contexts and closures keep their pcs in the heap's
+ * 64-bit layout: does o need its pc slots translated (interp-context.c)? */
+static inline bool
+st_interp_needs_pc_fix (StInterp *it, StOop o)
+{
+  if (it->word64 || !st_interp_valid_obj (it->vm, o))
+    return false;
+  guint32 ci = st_class_index (it->vm, o);
+  return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
+}
+
 /* --- stack access (for primitives) --- */
 static inline StOop st_stack_value (StInterp *it, int n) { return it->slots[it->sp - n]; }
 static inline void  st_push (StInterp *it, StOop v) { it->slots[++it->sp] = v; }
@@ -273,7 +284,6 @@ void  st_interp_count_missing (StInterp *it, const char *name);
 StOop st_interp_home_of (StInterp *it, StOop ctx);
 /* Context pcs and closure startpcs between the heap's 64-bit layout and a
  * 32-bit image's view (other slots and objects unchanged). */
-bool  st_interp_needs_pc_fix (StInterp *it, StOop o);
 StOop st_interp_pc_to_image (StInterp *it, StOop o, uint64_t slot, StOop v);
 StOop st_interp_pc_to_heap (StInterp *it, StOop o, uint64_t slot, StOop v);
 char *st_interp_class_name (StVM *vm, StOop cls);
