@@ -125,6 +125,8 @@ struct _StInterp {
   bool gc_stress;                 /* request a scavenge after every allocation */
   uint64_t low_space_threshold;   /* primitive 125 */
   char *snapshot_path;            /* where primitive 97 writes, or NULL: it fails */
+  gpointer cp_state;              /* CpSystemPlugin's symbol table (plugins/cp-system.c) */
+  void (*cp_state_free) (StVM *vm, gpointer state);
   bool low_space_signalled;
 
   /* Method cache, and decoded headers of methods contexts return into

@@ -75,6 +75,8 @@ interp_free (StVM *vm)
     g_ptr_array_unref (it->events);
   st_prims_files_free (it);
   st_io_free (vm);
+  if (it->cp_state != NULL)
+    it->cp_state_free (vm, it->cp_state);
   st_gc_free (vm);
   g_free (it->snapshot_path);
   g_free (it->prims);

@@ -19,6 +19,7 @@ static const struct {
   { "LocalePlugin", st_plugin_locale },
   { "SecurityPlugin", st_plugin_security },
   { "SoundPlugin", st_plugin_sound },
+  { "CpSystemPlugin", st_plugin_cp_system },
   { "ScratchPlugin", st_plugin_scratch },
   { "FloatArrayPlugin", st_plugin_float_array_ops },
   { "", st_plugin_vm_float_array_ops },

@@ -26,6 +26,7 @@ extern const StNamedPrim st_plugin_float_array[];    /* FloatArrayPlugin (plugin
 extern const StNamedPrim st_plugin_vm_float_array[]; /* module-less FloatArray prims (plugins/float-array.c) */
 extern const StNamedPrim st_plugin_locale[];         /* LocalePlugin (plugins/locale.c) */
 extern const StNamedPrim st_plugin_security[];       /* SecurityPlugin (plugins/security.c) */
+extern const StNamedPrim st_plugin_cp_system[];      /* CodeParadise's CpSystemPlugin, pure part (plugins/cp-system.c) */
 extern const StNamedPrim st_plugin_sound[];          /* SoundPlugin without a device (plugins/sound.c) */
 extern const StNamedPrim st_plugin_scratch[];        /* ScratchPlugin, host and pure parts (plugins/scratch.c) */
 extern const StNamedPrim st_plugin_float_array_ops[];    /* FloatArrayPlugin arithmetic (plugins/float-array-ops.c) */

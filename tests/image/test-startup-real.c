@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Startups that must run clean: Debian's Scratch.image reaches its
+/* Startups that must run clean (or as far as Thaw can take them): Debian's
+ * Scratch.image reaches its
  * editor with no error reaching the image's notifier (identity hashes of
  * 0 in V3 images stay 0: Scratch's font dictionary holds such a key; a
  * VM without a sound device still stops sound), also at a window's
@@ -54,11 +55,32 @@ test_scratch_hash_zero (void)
   g_assert_nonnull (strstr (out, "eval_result: 'a StrikeFont(VerdanaBold 9) true'\n"));
 }
 
+/* CodeParadise's tiny client image runs its startup on CpSystemPlugin's
+ * string and symbol primitives up to where it connects to its server over
+ * a WebSocket (a JavaScript environment Thaw does not provide). */
+static void
+test_cpnode_until_server (void)
+{
+  g_autofree char *path = thaw_test_real_image ("cpnode-tiny32", "client-environment.image");
+  if (path == NULL)
+    return;
+  g_autofree char *out = NULL, *err = NULL;
+  int status = -1;
+  g_assert_true (thaw_test_run_cli (&out, &err, &status, "run", "--seconds", "3", path, NULL));
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Creating Symbol table"));
+  g_assert_nonnull (strstr (out, "Creating client environment and starting communication"));
+  g_assert_null (strstr (out, "primitiveSymbolFromString"));
+  g_assert_null (strstr (out, "primitiveStringConcatenate"));
+  g_assert_nonnull (strstr (out, "primitiveWebSocketConnectToUrl:withEventSemaphore:"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/image/startup/scratch-no-errors", test_scratch_no_errors);
   g_test_add_func ("/image/startup/scratch-hash-zero", test_scratch_hash_zero);
+  g_test_add_func ("/image/startup/cpnode-until-server", test_cpnode_until_server);
   return g_test_run ();
 }
