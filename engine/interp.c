@@ -620,6 +620,42 @@ int_result:
   return true;
 }
 
+/* at: and at:put: on an Array with a SmallInteger index in range answer
+ * without a send, as primitives 60 and 61 would (the classic VMs' fast
+ * path); anything else is sent.  TRUE when handled. */
+enum { SPECIAL_AT = 16, SPECIAL_AT_PUT = 17 };
+
+static inline bool
+special_at (StInterp *it, guint which)
+{
+  StVM *vm = it->vm;
+  int argc = which == SPECIAL_AT ? 1 : 2;
+  if (it->sp - argc < ST_CTX_TEMP0)
+    return false;
+  StOop rcvr = it->slots[it->sp - argc], index = it->slots[it->sp - argc + 1];
+  if (!st_is_smallint (index) || !st_is_pointer (rcvr) || !st_interp_valid_oop (vm, rcvr))
+    return false;
+  uint64_t h = st_header (vm, rcvr);
+  if (st_hdr_class_index (h) != it->ci_array || st_hdr_format (h) != ST_FMT_INDEXABLE)
+    return false;
+  int64_t i = st_smallint_value (index);
+  if (i < 1 || (uint64_t) i > st_num_slots (vm, rcvr))
+    return false;
+  if (which == SPECIAL_AT)
+    {
+      it->sp--;
+      it->slots[it->sp] = st_fetch (vm, rcvr, (uint64_t) i - 1);
+      return true;
+    }
+  if (st_hdr_is_immutable (h))
+    return false;
+  StOop v = it->slots[it->sp];
+  st_store (vm, rcvr, (uint64_t) i - 1, v);
+  it->sp -= 2;
+  it->slots[it->sp] = v;
+  return true;
+}
+
 static inline void
 send_special (StInterp *it, guint which)
 {
@@ -1055,7 +1091,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
             StOop x = POP ();
             PUSH (class_or_nil (it, x));
           }
-        else
+        else if ((which != SPECIAL_AT && which != SPECIAL_AT_PUT) || !special_at (it, which))
           send_special (it, which);
       }
       NEXT;
@@ -1117,7 +1153,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
             StOop x = POP ();
             PUSH (class_or_nil (it, x));
           }
-        else
+        else if ((which != SPECIAL_AT && which != SPECIAL_AT_PUT) || !special_at (it, which))
           send_special (it, which);
       }
       NEXT;
