@@ -169,6 +169,7 @@ send_cannot_return (StInterp *it, StOop value)
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "cannot return, and no room to send cannotReturn:");
       return;
     }
+  st_interp_escape (it);
   st_push (it, it->ctx);
   st_push (it, value);
   st_interp_send (it, st_special (vm, ST_SPLOB_SELECTOR_CANNOT_RETURN), 1, false, 0);
@@ -223,6 +224,7 @@ st_interp_return (StInterp *it, StOop value, bool from_method)
                   st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "no room to send aboutToReturn:through:");
                   return;
                 }
+              st_interp_escape (it);
               st_push (it, ctx);
               st_push (it, value);
               st_push (it, c);
@@ -245,6 +247,11 @@ st_interp_return (StInterp *it, StOop value, bool from_method)
   it->ctx = 0;
   if (!st_interp_load_context (it, target))
     return;
+  /* The context just left is the newest object and nothing can refer to
+   * it: eden takes it back (no debugger: it keeps contexts by address). */
+  if (!nonlocal && ctx >= it->reclaim_floor && ctx < it->eden_next && it->debug == NULL
+      && st_object_end (vm, ctx) == it->eden_next)
+    it->eden_next = st_object_start (vm, ctx);
   if (it->sp + 1 >= (int64_t) it->ctx_size)
     {
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "no room on the stack of the context returned to");
@@ -269,6 +276,7 @@ st_interp_push_closure (StInterp *it, guint num_copied, guint num_args, uint64_t
       return;
     }
   st_gc_remember_if_old (vm, cl);
+  st_interp_escape (it);
   uint64_t *p = st_ptr (vm, cl) + 1;
   p[ST_CLOSURE_OUTER] = it->ctx;
   p[ST_CLOSURE_STARTPC] = st_smallint_oop ((int64_t) it->pc + 1);
@@ -304,6 +312,7 @@ st_interp_push_full_closure (StInterp *it, StOop block, guint num_copied, bool r
       return;
     }
   st_gc_remember_if_old (vm, cl);
+  st_interp_escape (it);
   uint64_t *p = st_ptr (vm, cl) + 1;
   p[ST_CLOSURE_OUTER] = ignore_outer ? vm->nil_obj : it->ctx;
   p[ST_CLOSURE_METHOD] = block;

@@ -149,6 +149,7 @@ st_interp_eval (StVM *vm, const char *expr, GError **error)
                    it->error ? ": " : "", it->error ? it->error->message : "");
       return FALSE;
     }
+  st_interp_escape (it);      /* the new process holds its context */
   return TRUE;
 }
 

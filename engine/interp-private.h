@@ -120,6 +120,11 @@ struct _StInterp {
   /* Eden: bump allocation (objmem-new.c); the collector (gc.c) owns the rest. */
   StOop eden_start, eden_next, eden_end;
   StOop eden_trigger;             /* past this a scavenge is requested */
+  /* Context reclamation: a context that returns while it is the newest
+   * object in eden, and was made after the last time a context could have
+   * escaped (thisContext, a closure or BlockContext, a process switch, the
+   * end of a run), is taken back by moving eden_next down to it. */
+  StOop reclaim_floor;
   struct _StGc *gc;
   bool gc_pending;                /* collect at the next instruction boundary */
   bool gc_stress;                 /* request a scavenge after every allocation */
@@ -230,6 +235,13 @@ st_interp_needs_pc_fix (StInterp *it, StOop o)
     return false;
   guint32 ci = st_class_index (it->vm, o);
   return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
+}
+
+/* From now on no context made so far may be taken back (interp-context.c). */
+static inline void
+st_interp_escape (StInterp *it)
+{
+  it->reclaim_floor = it->eden_next;
 }
 
 /* --- stack access (for primitives) --- */

@@ -996,6 +996,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       NEXT;
     V3_PUSH_THIS_CONTEXT:
       st_interp_save_registers (it);
+      st_interp_escape (it);
       PUSH (it->ctx);
       NEXT;
     V3_PUSH_NEW_ARRAY:
@@ -1123,6 +1124,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       if (it->ext_b != 0)
         goto bad_bytecode;
       st_interp_save_registers (it);
+      st_interp_escape (it);
       PUSH (it->ctx);
       it->ext_a = it->ext_b = 0;
       it->num_ext_b = 0;
@@ -1445,6 +1447,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #undef COND_JUMP
 
   st_interp_save_registers (it);
+  st_interp_escape (it);      /* callers may now hold any context */
   if (status == ST_RUN_ERROR && it->error != NULL)
     {
       g_free (it->last_error);
@@ -1508,6 +1511,7 @@ st_interp_snapshot (StVM *vm, const char *path, StWriteFlags flags, GError **err
    * image resumes from the active process's suspendedContext. */
   st_interp_save_registers (it);
   StOop old = st_fetch (vm, proc, ST_PROC_CONTEXT);
+  st_interp_escape (it);
   st_store (vm, proc, ST_PROC_CONTEXT, it->ctx);
   gboolean ok = st_image_write (vm, path, ST_IMAGE_KIND_SAME, flags, error);
   st_store (vm, proc, ST_PROC_CONTEXT, old);

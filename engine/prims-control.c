@@ -185,6 +185,7 @@ st_prim_block_copy (StVM *vm, int argc)
   st_store (vm, b, ST_BCTX_NARGS, nargs);
   st_store (vm, b, ST_BCTX_STARTPC, start);
   st_store (vm, b, ST_BCTX_HOME, home);
+  st_interp_escape (it);
   return st_prim_return (it, argc, b);
 }
 
@@ -210,6 +211,7 @@ block_context_value (StInterp *it, StOop block, int argc)
     st_store (vm, block, ST_CTX_TEMP0 + i, it->slots[it->sp - argc + 1 + i]);
   st_store (vm, block, ST_CTX_STACKP, st_smallint_oop (argc));
   st_store (vm, block, ST_CTX_PC, start);
+  st_interp_escape (it);
   st_store (vm, block, ST_BCTX_CALLER, it->ctx);
   it->sp -= argc + 1;
   return enter (it, block);

@@ -174,6 +174,7 @@ st_sched_transfer_to (StInterp *it, StOop proc)
     }
   StOop old = st_fetch (vm, s, ST_SCHED_ACTIVE);
   st_interp_save_registers (it);
+  st_interp_escape (it);
   if (valid_fields (it, old, ST_PROC_CONTEXT + 1))
     st_store (vm, old, ST_PROC_CONTEXT, it->ctx);
   st_store (vm, s, ST_SCHED_ACTIVE, proc);
