@@ -82,16 +82,36 @@ byte_chars (StVM *vm, StOop o, uint64_t *n)
   return st_bytes (vm, o);
 }
 
+/* The one argument of a one-argument primitive as a byte string. */
+static StPrimResult
+string_arg (StVM *vm, int argc, const guint8 **s, uint64_t *n)
+{
+  if (argc != 1)
+    return ST_PRIM_ERR_BAD_NUM_ARGS;
+  *s = byte_chars (vm, st_stack_value (st_interp (vm), 0), n);
+  return *s != NULL ? ST_PRIM_OK : ST_PRIM_ERR_BAD_ARGUMENT;
+}
+
+/* Receiver and argument of a one-argument primitive, both byte strings. */
+static StPrimResult
+two_strings (StVM *vm, int argc, const guint8 **a, uint64_t *na, const guint8 **b, uint64_t *nb)
+{
+  StPrimResult r = string_arg (vm, argc, b, nb);
+  if (r != ST_PRIM_OK)
+    return r;
+  *a = byte_chars (vm, st_stack_value (st_interp (vm), 1), na);
+  return *a != NULL ? ST_PRIM_OK : ST_PRIM_ERR_BAD_RECEIVER;
+}
+
 static StPrimResult
 cp_trace (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
   uint64_t n;
-  const guint8 *s = byte_chars (vm, st_stack_value (it, 0), &n);
-  if (s == NULL)
-    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const guint8 *s;
+  StPrimResult r = string_arg (vm, argc, &s, &n);
+  if (r != ST_PRIM_OK)
+    return r;
   g_string_append_len (it->output, (const char *) s, (gssize) n);
   g_string_append_c (it->output, '\n');
   st_pop_n (it, argc);
@@ -102,13 +122,12 @@ static StPrimResult
 cp_symbol_register (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
-  StOop sym = st_stack_value (it, 0);
   uint64_t n;
-  const guint8 *s = byte_chars (vm, sym, &n);
-  if (s == NULL)
-    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const guint8 *s;
+  StPrimResult r = string_arg (vm, argc, &s, &n);
+  if (r != ST_PRIM_OK)
+    return r;
+  StOop sym = st_stack_value (it, 0);
   CpState *cp = cp_state (vm);
   char *key = g_strndup ((const char *) s, n);
   if (g_hash_table_contains (cp->index, key))
@@ -126,12 +145,11 @@ static StPrimResult
 cp_symbol_from_string (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
   uint64_t n;
-  const guint8 *s = byte_chars (vm, st_stack_value (it, 0), &n);
-  if (s == NULL)
-    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const guint8 *s;
+  StPrimResult r = string_arg (vm, argc, &s, &n);
+  if (r != ST_PRIM_OK)
+    return r;
   CpState *cp = cp_state (vm);
   g_autofree char *key = g_strndup ((const char *) s, n);
   guint at = GPOINTER_TO_UINT (g_hash_table_lookup (cp->index, key));
@@ -170,13 +188,11 @@ static StPrimResult
 cp_string_concatenate (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
   uint64_t na, nb;
-  const guint8 *sa = byte_chars (vm, st_stack_value (it, 1), &na);
-  const guint8 *sb = byte_chars (vm, st_stack_value (it, 0), &nb);
-  if (sa == NULL || sb == NULL || it->ci_byte_string == 0)
-    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const guint8 *sa, *sb;
+  StPrimResult r = two_strings (vm, argc, &sa, &na, &sb, &nb);
+  if (r != ST_PRIM_OK || it->ci_byte_string == 0)
+    return r != ST_PRIM_OK ? r : ST_PRIM_FAIL;
   uint64_t n = na + nb;
   StOop o = st_objmem_new_object (vm, it->ci_byte_string, ST_FMT_BYTES + (guint) ((8 - (n & 7)) & 7), (n + 7) / 8);
   if (o == 0)
@@ -191,16 +207,14 @@ static StPrimResult
 cp_string_ascii_compare (StVM *vm, int argc)
 {
   StInterp *it = st_interp (vm);
-  if (argc != 1)
-    return ST_PRIM_ERR_BAD_NUM_ARGS;
   uint64_t na, nb;
-  const guint8 *sa = byte_chars (vm, st_stack_value (it, 1), &na);
-  const guint8 *sb = byte_chars (vm, st_stack_value (it, 0), &nb);
-  if (sa == NULL || sb == NULL)
-    return ST_PRIM_ERR_BAD_ARGUMENT;
+  const guint8 *sa, *sb;
+  StPrimResult r = two_strings (vm, argc, &sa, &na, &sb, &nb);
+  if (r != ST_PRIM_OK)
+    return r;
   int c = memcmp (sa, sb, MIN (na, nb));
-  int r = c < 0 ? 1 : c > 0 ? 3 : na < nb ? 1 : na > nb ? 3 : 2;
-  return st_prim_return (it, argc, st_smallint_oop (r));
+  int order = c < 0 ? 1 : c > 0 ? 3 : na < nb ? 1 : na > nb ? 3 : 2;
+  return st_prim_return (it, argc, st_smallint_oop (order));
 }
 
 static bool
