@@ -12,10 +12,9 @@
 #include "printer.h"
 #include "process.h"
 
-/* The plain-text sink's state. */
+/* The plain-text sink's state: one entry per open container. */
 typedef struct {
   GString *out;
-  int depth;
   GArray *in_list;            /* gboolean per open container: a list */
   gboolean dash;              /* the next field starts a list item */
 } TextSink;
@@ -32,20 +31,25 @@ struct _StDebugScript {
   TextSink text;
 };
 
-/* ---- the text sink ---- */
+/* ---- the text sink ----
+ *
+ *   key: value
+ *   list:
+ *     - key: value        (an object in a list)
+ *       key: value */
 
 static void
-text_key (TextSink *t, const char *key)
+text_indent (TextSink *t)
 {
-  for (int i = 0; i < t->depth; i++)
+  guint depth = t->in_list->len > 0 ? t->in_list->len - 1 : 0;
+  for (guint i = 0; i < depth; i++)
     g_string_append (t->out, "  ");
-  if (t->dash)
+  if (t->dash && depth > 0)
     {
+      g_string_truncate (t->out, t->out->len - 2);
       g_string_append (t->out, "- ");
-      t->dash = FALSE;
     }
-  if (key)
-    g_string_append_printf (t->out, "%s: ", key);
+  t->dash = FALSE;
 }
 
 static void
@@ -56,14 +60,11 @@ text_open (TextSink *t, const char *key, gboolean list)
   gboolean parent_list = t->in_list->len > 0 && g_array_index (t->in_list, gboolean, t->in_list->len - 1);
   if (key != NULL)
     {
-      text_key (t, key);
-      g_string_append_c (t->out, '\n');
+      text_indent (t);
+      g_string_append_printf (t->out, "%s:\n", key);
     }
   g_array_append_val (t->in_list, list);
-  if (t->in_list->len > 1)
-    t->depth++;
-  if (!list && parent_list)
-    t->dash = TRUE;
+  t->dash = !list && parent_list;
 }
 
 static void
@@ -72,8 +73,6 @@ text_close (TextSink *t)
   if (t->out == NULL || t->in_list->len == 0)
     return;
   g_array_set_size (t->in_list, t->in_list->len - 1);
-  if (t->in_list->len > 0)
-    t->depth--;
   t->dash = FALSE;
 }
 
@@ -87,7 +86,9 @@ text_str (gpointer data, const char *key, const char *value)
   TextSink *t = data;
   if (t->out == NULL)
     return;
-  text_key (t, key);
+  text_indent (t);
+  if (key != NULL)
+    g_string_append_printf (t->out, "%s: ", key);
   g_string_append_printf (t->out, "%s\n", value ? value : "null");
 }
 
@@ -157,8 +158,9 @@ fail (StDebugScript *s, const char *fmt, ...)
   va_end (ap);
   out_str (s, "error", msg);
   s->failed = true;
+  g_free (s->last_error);
+  s->last_error = g_steal_pointer (&msg);
 }
-
 
 /* The halt position: method, pcs, stack depth, the instruction at pc. */
 static void
@@ -650,7 +652,6 @@ st_debug_run_command (StDebugScript *s, const char *line, GString *out, GError *
 {
   s->text.out = out;
   g_array_set_size (s->text.in_list, 0);
-  s->text.depth = 0;
   s->text.dash = FALSE;
   bool failed_before = s->failed;
   s->failed = false;

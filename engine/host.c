@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "debug-script.h"
 #include "image-write.h"
 #include "interp-private.h"
 #include "mirror.h"
@@ -41,6 +42,7 @@ typedef enum {
   CMD_INSPECT,
   CMD_SCREEN,
   CMD_CALL,
+  CMD_DEBUG,
   CMD_WAKE,
   CMD_QUIT,
 } CmdKind;
@@ -94,6 +96,9 @@ struct _StHost {
   bool cursor_changed;
   guint32 *scratch;           /* the polling comparison's buffer */
   gsize scratch_len;
+  gint debug_busy;            /* atomic: a debugger command runs (see send_cmd) */
+  StDebug *debug;             /* attached by the first st_host_debug, else NULL */
+  StDebugScript *script;
 
   /* The frame buffer: written by the engine, copied by st_host_take_frame. */
   GMutex frame_lock;
@@ -142,6 +147,16 @@ st_host_message_unref (StHostMessage *msg)
   g_free (msg->path);
   g_free (msg->error);
   g_strfreev (msg->lines);
+  g_free (msg->debug_reason);
+  g_free (msg->debug_command);
+  g_free (msg->debug_output);
+  g_free (msg->debug_error);
+  g_strfreev (msg->debug_breakpoints);
+  g_strfreev (msg->debug_checkpoints);
+  g_free (msg->debug_method);
+  g_free (msg->debug_top_frame);
+  if (msg->debug_vm)
+    st_vm_free (msg->debug_vm);
   g_free (msg);
 }
 
@@ -452,7 +467,10 @@ static void
 send_cmd (StHost *host, Cmd *c)
 {
   g_async_queue_push (host->commands, c);
-  st_interp_request_trap (host->vm);
+  /* Input and a new screen size can wait for a debugger command (a step,
+   * a finish) to end: breaking it off for them would halt it early. */
+  if (!(g_atomic_int_get (&host->debug_busy) && (c->kind == CMD_WAKE || c->kind == CMD_SCREEN)))
+    st_interp_request_trap (host->vm);
   st_io_wake (host->io);
 }
 
@@ -471,6 +489,7 @@ void st_host_step (StHost *host) { simple_cmd (host, CMD_STEP, NULL); }
 void st_host_gc (StHost *host) { simple_cmd (host, CMD_GC, NULL); }
 void st_host_save (StHost *host, const char *path) { simple_cmd (host, CMD_SAVE, path); }
 void st_host_inspect (StHost *host, const char *path) { simple_cmd (host, CMD_INSPECT, path); }
+void st_host_debug (StHost *host, const char *command) { simple_cmd (host, CMD_DEBUG, command ? command : ""); }
 
 void
 st_host_set_screen_size (StHost *host, gint width, gint height)
@@ -598,6 +617,8 @@ do_inspect (StHost *host, const char *path)
   post (host, m);
 }
 
+static void post_debug (StHost *host, const char *command, const char *output, const char *error, const char *reason);
+
 static void
 halt (StHost *host, StRunStatus status, GError *error)
 {
@@ -623,7 +644,24 @@ run_slice (StHost *host, uint64_t max_bytecodes, double seconds)
   StVM *vm = host->vm;
   GError *error = NULL;
   st_io_signal_input (vm);
-  StRunStatus s = st_interp_run (vm, max_bytecodes, seconds, &error);
+  StRunStatus s;
+  if (host->debug != NULL)
+    {
+      /* Through the debugger, so its breakpoints fire: a halt of its own
+       * pauses (the run can go on after a look or a repair). */
+      s = st_debug_continue (host->debug, max_bytecodes, seconds, &error);
+      StDebugHalt h = st_debug_halt_reason (host->debug);
+      if ((s == ST_RUN_TRAP && h != ST_DEBUG_HALT_STOPPED) || s == ST_RUN_ERROR)
+        {
+          host->want_run = false;
+          set_state (host, ST_HOST_STATE_PAUSED);
+          post_debug (host, "", NULL, NULL, NULL);
+          g_clear_error (&error);
+          return;
+        }
+    }
+  else
+    s = st_interp_run (vm, max_bytecodes, seconds, &error);
   switch (s)
     {
     case ST_RUN_TIME_LIMIT:
@@ -643,6 +681,175 @@ run_slice (StHost *host, uint64_t max_bytecodes, double seconds)
   g_clear_error (&error);
 }
 
+/* --- the debugger --- */
+
+static char *
+line_trim (const char *command)
+{
+  char *l = g_strdup (command ? command : "");
+  return g_strstrip (l);
+}
+
+/* Post what the debugger shows now: the halt, the command's output, the
+ * lists, and a copy of the heap to look at. */
+static void
+post_debug (StHost *host, const char *command, const char *output, const char *error, const char *reason)
+{
+  StVM *vm = host->vm;
+  StDebug *d = host->debug;
+  StHostMessage *m = message_new (host, ST_HOST_MSG_DEBUG);
+  m->debug_command = g_strdup (command ? command : "");
+  m->debug_output = g_strdup (output ? output : "");
+  if (reason != NULL)
+    m->debug_reason = g_strdup (reason);
+  else
+    {
+      /* "breakpoint Foo>>bar" already names its kind */
+      const char *name = st_debug_halt_name (st_debug_halt_reason (d));
+      const char *text = st_debug_halt_text (d) ? st_debug_halt_text (d) : "";
+      m->debug_reason = g_str_has_prefix (text, name) ? g_strdup (text) : g_strdup_printf ("%s: %s", name, text);
+    }
+  GString *errors = g_string_new (error);
+  GPtrArray *list = g_ptr_array_new ();
+  GArray *bps = st_debug_breakpoints (d);
+  for (guint i = 0; i < bps->len; i++)
+    {
+      const StDebugBreakInfo *b = &g_array_index (bps, StDebugBreakInfo, i);
+      g_ptr_array_add (list, g_strdup_printf ("%u %s (hits %" G_GUINT64_FORMAT ")", b->id, b->spec, b->hits));
+    }
+  g_ptr_array_add (list, NULL);
+  m->debug_breakpoints = (char **) g_ptr_array_free (list, FALSE);
+  list = g_ptr_array_new ();
+  GArray *cps = st_debug_checkpoints (d);
+  for (guint i = 0; i < cps->len; i++)
+    {
+      const StDebugCheckpointInfo *c = &g_array_index (cps, StDebugCheckpointInfo, i);
+      g_ptr_array_add (list, g_strdup_printf ("%u: %s, bytecode %" G_GUINT64_FORMAT "%s", c->number,
+                                              c->where ? c->where : "?", c->bytecodes,
+                                              c->before_gc ? " (before a collection)" : ""));
+    }
+  g_ptr_array_add (list, NULL);
+  m->debug_checkpoints = (char **) g_ptr_array_free (list, FALSE);
+
+  /* The copy: new space emptied into old space first (registers written
+   * back into the active context). */
+  GError *err = NULL;
+  StOop ctx = 0, method = 0;
+  uint64_t heap_pc = 0;
+  if (!st_debug_settle (d, &err))
+    {
+      g_string_append_printf (errors, "%scannot empty new space: %s", errors->len ? "; " : "", err->message);
+      g_clear_error (&err);
+    }
+  else if (st_debug_where (d, &ctx, &method, &heap_pc, NULL))
+    {
+      m->debug_method = st_interp_method_name (vm, method);
+      m->debug_pc = st_debug_image_pc (d, method, heap_pc);
+      m->debug_top_frame = g_strdup_printf ("%s pc %" G_GUINT64_FORMAT, m->debug_method, m->debug_pc);
+      m->debug_context = ctx;
+      StOop proc = st_sched_active_process (st_interp (vm));
+      StVM *copy = st_vm_copy (vm, &err);
+      if (copy == NULL)
+        {
+          g_string_append_printf (errors, "%scannot copy the heap: %s", errors->len ? "; " : "", err->message);
+          g_clear_error (&err);
+        }
+      else
+        {
+          /* In the copy the active process is suspended where it stands. */
+          if (st_interp_valid_obj (vm, proc) && st_num_slots (vm, proc) > ST_PROC_CONTEXT)
+            st_store (copy, proc, ST_PROC_CONTEXT, ctx);
+          m->debug_vm = copy;
+        }
+    }
+  m->debug_error = errors->len ? g_string_free (errors, FALSE) : (g_string_free (errors, TRUE), NULL);
+  post (host, m);
+  post_gc (host);
+}
+
+static void
+do_debug (StHost *host, const char *command)
+{
+  g_autofree char *line = line_trim (command);
+  if (finished (host))
+    {
+      StHostMessage *m = message_new (host, ST_HOST_MSG_DEBUG);
+      m->debug_command = g_strdup (line);
+      m->debug_output = g_strdup ("");
+      m->debug_reason = g_strdup (host->halt_reason ? host->halt_reason : "stopped");
+      m->debug_error = g_strdup ("the image has stopped for good: nothing to debug");
+      post (host, m);
+      return;
+    }
+  bool attach = host->debug == NULL;
+  if (attach)
+    {
+      GError *error = NULL;
+      host->debug = st_debug_new (host->vm, &error);
+      if (host->debug == NULL)
+        {
+          StHostMessage *m = message_new (host, ST_HOST_MSG_DEBUG);
+          m->debug_command = g_strdup (line);
+          m->debug_output = g_strdup ("");
+          m->debug_reason = g_strdup ("no debugger");
+          m->debug_error = g_strdup (error->message);
+          g_clear_error (&error);
+          post (host, m);
+          return;
+        }
+      host->script = st_debug_script_new (host->debug, 10.0, NULL, NULL);
+    }
+  bool was_running = host->want_run;
+  if (strcmp (line, "run") == 0 || strcmp (line, "continue") == 0 || strcmp (line, "c") == 0)
+    {
+      host->want_run = true;
+      host->stalled = false;
+      set_state (host, ST_HOST_STATE_RUNNING);
+      return;
+    }
+  /* Commands that only change the breakpoints or settings leave a run
+   * going. */
+  static const char *const keep_running[] = { "break", "b", "delete", "clear", "breaks", "checkpoints",
+                                              "gccheck", "gccheckpoint", "clock", "trace" };
+  g_autofree char *verb = g_strndup (line, strcspn (line, " \t"));
+  bool keep = false;
+  for (guint i = 0; was_running && i < G_N_ELEMENTS (keep_running); i++)
+    keep = keep || strcmp (verb, keep_running[i]) == 0;
+  if (keep)
+    {
+      GString *out = g_string_new (NULL);
+      GError *error = NULL;
+      st_debug_run_command (host->script, line, out, &error);
+      post_debug (host, line, out->str, error ? error->message : NULL, "running");
+      g_clear_error (&error);
+      g_string_free (out, TRUE);
+      return;
+    }
+  host->want_run = false;
+  set_state (host, ST_HOST_STATE_PAUSED);
+  if (strcmp (line, "pause") == 0)
+    {
+      post_debug (host, line, "", NULL, was_running ? "paused" : NULL);
+      return;
+    }
+  /* The trap this command's arrival asked for would end a step before
+   * its bytecode. */
+  __atomic_store_n (&st_interp (host->vm)->trap, 0, __ATOMIC_RELAXED);
+  GString *out = g_string_new (NULL);
+  GError *error = NULL;
+  if (*line != '\0')
+    {
+      g_atomic_int_set (&host->debug_busy, 1);
+      st_debug_run_command (host->script, line, out, &error);
+      g_atomic_int_set (&host->debug_busy, 0);
+    }
+  /* Attached while running: not "before the first bytecode". */
+  const char *reason = attach && was_running && *line == '\0' ? "paused" : NULL;
+  post_debug (host, line, out->str, error ? error->message : NULL, reason);
+  g_clear_error (&error);
+  g_string_free (out, TRUE);
+}
+
 static void
 handle (StHost *host, Cmd *c)
 {
@@ -659,8 +866,11 @@ handle (StHost *host, Cmd *c)
     case CMD_PAUSE:
       if (!finished (host))
         {
+          bool was_running = host->want_run;
           host->want_run = false;
           set_state (host, ST_HOST_STATE_PAUSED);
+          if (host->debug != NULL && was_running)
+            post_debug (host, "", NULL, NULL, "paused");
         }
       break;
     case CMD_STEP:
@@ -673,6 +883,8 @@ handle (StHost *host, Cmd *c)
           __atomic_store_n (&st_interp (host->vm)->trap, 0, __ATOMIC_RELAXED);
           run_slice (host, 1, 0);
           post (host, message_new (host, ST_HOST_MSG_STATUS));
+          if (host->debug != NULL && !finished (host))
+            post_debug (host, "", NULL, NULL, "stepped one bytecode");
         }
       break;
     case CMD_GC:
@@ -706,6 +918,9 @@ handle (StHost *host, Cmd *c)
       c->call->done = true;
       g_cond_broadcast (&c->call->cond);
       g_mutex_unlock (&c->call->lock);
+      break;
+    case CMD_DEBUG:
+      do_debug (host, c->path);
       break;
     case CMD_WAKE:
       break;
@@ -854,6 +1069,9 @@ st_host_free (StHost *host)
   simple_cmd (host, CMD_QUIT, NULL);
   g_thread_join (host->thread);
   st_io_set_hooks (host->vm, NULL, NULL);
+  st_debug_script_free (host->script);
+  if (host->debug)
+    st_debug_free (host->debug);
   Cmd *c;
   while ((c = g_async_queue_try_pop (host->commands)) != NULL)
     cmd_free (c);

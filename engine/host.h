@@ -46,6 +46,7 @@ typedef enum {
   ST_HOST_MSG_INSPECTED,  /* an inspect finished: path, lines (or error) */
   ST_HOST_MSG_STOPPED,    /* the image stopped for good (state QUIT or HALTED, halt_reason set);
                            * the thread still answers inspect/save until st_host_free */
+  ST_HOST_MSG_DEBUG,      /* the debugger halted, or answered a command: debug_* */
 } StHostMessageKind;
 
 /* Immutable once posted; owned by the host and freed after the notify
@@ -82,6 +83,28 @@ typedef struct {
   char *error;
   /* INSPECTED: the mirror print, one line per element (NULL-terminated). */
   char **lines;
+
+  /* DEBUG (the debugger is attached and halted): why it halted
+   * ("breakpoint: ..."), the command ("" for a halt met while running)
+   * and its output as text (debug-script.h), the command's error or NULL;
+   * the breakpoints ("ID SPEC (hits N)") and checkpoints ("N: WHERE,
+   * bytecode B") as NULL-terminated lists; where it stands: the active
+   * method's name, the image's pc there, and "Class>>sel pc N".
+   * debug_vm is a standalone copy of the heap as it is halted (no
+   * interpreter; the active process's suspendedContext is the active
+   * context, debug_context), owned by the message and freed with it; NULL
+   * when it could not be made (debug_error says why). */
+  char *debug_reason;
+  char *debug_command;
+  char *debug_output;
+  char *debug_error;
+  char **debug_breakpoints;
+  char **debug_checkpoints;
+  char *debug_method;
+  uint64_t debug_pc;
+  char *debug_top_frame;
+  StVM *debug_vm;
+  uint64_t debug_context;
 } StHostMessage;
 
 StHostMessage *st_host_message_ref (StHostMessage *msg);
@@ -112,6 +135,17 @@ void st_host_step (StHost *host);                    /* one bytecode, then pause
 void st_host_gc (StHost *host);                      /* a full collection now */
 void st_host_save (StHost *host, const char *path);  /* pause, full GC, write, resume */
 void st_host_inspect (StHost *host, const char *path);
+/* Debugger (debug-script.h): attach a debugger to the VM on first use
+ * (halted where the run is: before the first bytecode when nothing ran
+ * yet), then run one command line on the engine thread and post
+ * ST_HOST_MSG_DEBUG with its output.  "run", "continue" and "c" without
+ * a count resume running in slices (breakpoints stay armed); "pause"
+ * stops.  While a debugger is attached every run (st_host_run too)
+ * goes through it: a breakpoint met, or an interpreter error, pauses the
+ * host (not HALTED: the run can go on after a repair) and posts
+ * ST_HOST_MSG_DEBUG; so does st_host_pause and st_host_step. */
+void st_host_debug (StHost *host, const char *command);
+
 /* Change what screenSize answers (the window was resized); also posts a
  * window metric-change event to the image. */
 void st_host_set_screen_size (StHost *host, gint width, gint height);

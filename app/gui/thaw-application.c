@@ -13,6 +13,7 @@ struct _ThawApplication
   /* owned */
   GSettings *settings;
   gboolean   run_on_open;   /* thaw --run: start the images at once */
+  gboolean   debug_on_open; /* thaw --debug: open them in the debugger */
 };
 
 G_DEFINE_FINAL_TYPE (ThawApplication, thaw_application, ADW_TYPE_APPLICATION)
@@ -54,6 +55,7 @@ thaw_application_open (GApplication *app, GFile **files, int n_files, const char
       else
         win = new_window (THAW_APPLICATION (app));
       thaw_window_set_run_on_load (win, THAW_APPLICATION (app)->run_on_open);
+      thaw_window_set_debug_on_load (win, THAW_APPLICATION (app)->debug_on_open);
       thaw_window_open_file (win, files[i]);
       gtk_window_present (GTK_WINDOW (win));
     }
@@ -124,10 +126,15 @@ thaw_application_startup (GApplication *app)
     { "win.show-panel::inspector", { "<Alt>6", NULL } },
     { "win.show-panel::display", { "<Alt>7", NULL } },
     { "win.show-panel::gc", { "<Alt>8", NULL } },
+    { "win.show-panel::debugger", { "<Alt>9", NULL } },
     { "win.run", { "F5", NULL } },
     { "win.pause", { "<Shift>F5", NULL } },
     { "win.step", { "F7", NULL } },
-    { "win.gc", { "F6", NULL } },
+    { "win.gc", { "<Shift>F6", NULL } },
+    { "win.debug-pause", { "F6", NULL } },
+    { "win.debug-next", { "F10", NULL } },
+    { "win.debug-step", { "F11", NULL } },
+    { "win.debug-finish", { "<Shift>F11", NULL } },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action, accels[i].accels);
@@ -144,6 +151,8 @@ thaw_application_handle_local_options (GApplication *app, GVariantDict *options)
 {
   if (g_variant_dict_contains (options, "run"))
     THAW_APPLICATION (app)->run_on_open = TRUE;
+  if (g_variant_dict_contains (options, "debug"))
+    THAW_APPLICATION (app)->debug_on_open = TRUE;
   return -1;
 }
 
@@ -174,6 +183,8 @@ thaw_application_init (ThawApplication *self)
   self->settings = g_settings_new (APP_ID);
   g_application_add_main_option (G_APPLICATION (self), "run", 'r', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE,
                                  _("Start running the images at once"), NULL);
+  g_application_add_main_option (G_APPLICATION (self), "debug", 'd', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE,
+                                 _("Open the images in the debugger, halted before their first bytecode"), NULL);
 }
 
 ThawApplication *

@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "decompile.h"
+#include "interp.h"
 #include "disasm.h"
 #include "mirror.h"
 #include "printer.h"
@@ -37,7 +38,21 @@ struct _ThawProcessesPanel
   StPrinter *printer;
   GPtrArray *processes;       /* StProcessInfo * */
   guint      current_process;
+
+  /* the shown disassembly: the method's name and the pc of each text line
+   * (0 for lines that are no instruction), for "bytecode-activated" */
+  char      *disasm_method;
+  GArray    *disasm_pcs;      /* guint64 */
+  GHashTable *marked;         /* "Class>>sel pc N" specs shown with a breakpoint mark */
+  /* the instruction the user put the disassembly's cursor on; kept while
+   * the same method is shown again (a new halt reloads the text) */
+  char      *cursor_method;
+  guint64    cursor_pc;
+  gboolean   loading;         /* the text is being replaced: cursor moves are not the user's */
 };
+
+enum { SIGNAL_BYTECODE_ACTIVATED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (ThawProcessesPanel, thaw_processes_panel, GTK_TYPE_BOX)
 
@@ -82,6 +97,36 @@ set_text (GtkWidget *view, const char *text)
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text ? text : "", -1);
 }
 
+/* Scroll to the "thaw-current" mark again, frame after frame (at most
+ * 120), until it is in view: the first scroll after new text lands on
+ * estimated line heights. */
+static gboolean
+rescroll_tick (GtkWidget *view, GdkFrameClock *clock, gpointer data)
+{
+  guint left = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (view), "thaw-rescroll"));
+  GtkTextBuffer *buf = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+  GtkTextMark *mark = gtk_text_buffer_get_mark (buf, "thaw-current");
+  gboolean shown = TRUE;
+  if (mark != NULL)
+    {
+      GtkTextIter it;
+      GdkRectangle line, visible;
+      gtk_text_buffer_get_iter_at_mark (buf, &it, mark);
+      gtk_text_view_get_iter_location (GTK_TEXT_VIEW (view), &it, &line);
+      gtk_text_view_get_visible_rect (GTK_TEXT_VIEW (view), &visible);
+      shown = visible.height > 0 && line.y >= visible.y && line.y + line.height <= visible.y + visible.height;
+      if (!shown)
+        gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (view), mark, 0.1, FALSE, 0, 0.3);
+    }
+  if (shown || left <= 1)
+    {
+      g_object_set_data (G_OBJECT (view), "thaw-rescroll", NULL);
+      return G_SOURCE_REMOVE;
+    }
+  g_object_set_data (G_OBJECT (view), "thaw-rescroll", GUINT_TO_POINTER (left - 1));
+  return G_SOURCE_CONTINUE;
+}
+
 /* Highlight one line (0-based) of a text view and scroll to it. */
 static void
 highlight_line (GtkWidget *view, int line)
@@ -96,9 +141,36 @@ highlight_line (GtkWidget *view, int line)
   b = a;
   gtk_text_iter_forward_to_line_end (&b);
   gtk_text_buffer_apply_tag_by_name (buf, "current", &a, &b);
-  GtkTextMark *mark = gtk_text_buffer_create_mark (buf, NULL, &a, TRUE);
+  /* a mark that stays: the view scrolls to it once the new text's line
+   * heights are known (deleting it at once would cancel that) */
+  GtkTextMark *mark = gtk_text_buffer_get_mark (buf, "thaw-current");
+  if (mark == NULL)
+    mark = gtk_text_buffer_create_mark (buf, "thaw-current", &a, TRUE);
+  else
+    gtk_text_buffer_move_mark (buf, mark, &a);
   gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (view), mark, 0.1, FALSE, 0, 0.3);
-  gtk_text_buffer_delete_mark (buf, mark);
+  if (g_object_get_data (G_OBJECT (view), "thaw-rescroll") == NULL)
+    gtk_widget_add_tick_callback (view, rescroll_tick, NULL, NULL);
+  g_object_set_data (G_OBJECT (view), "thaw-rescroll", GUINT_TO_POINTER (120));
+}
+
+/* One line of the disassembly: line breaks inside it (a literal string
+ * with a CR) become ↵, so text lines and instructions stay one to one. */
+static void
+append_line (GString *s, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static void
+append_line (GString *s, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *line = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  for (const char *c = line; *c; c++)
+    if (*c == '\r' || *c == '\n')
+      g_string_append (s, "↵");
+    else
+      g_string_append_c (s, *c);
+  g_string_append_c (s, '\n');
 }
 
 static void
@@ -107,11 +179,15 @@ show_frame (ThawProcessesPanel *self, const StFrame *frame, gboolean innermost)
   clear_list (self->vars_list);
   set_text (self->source_view, "");
   set_text (self->disasm_view, "");
+  self->loading = TRUE;
+  g_clear_pointer (&self->disasm_method, g_free);
+  g_array_set_size (self->disasm_pcs, 0);
   StOop ctx = frame->address;
   StOop method = st_printer_context_method (self->printer, ctx);
   if (method == 0)
     {
       gtk_label_set_text (GTK_LABEL (self->source_label), _("This frame has no readable method."));
+      self->loading = FALSE;
       return;
     }
   /* Source, or decompiled source when the image has none. */
@@ -142,25 +218,47 @@ show_frame (ThawProcessesPanel *self, const StFrame *frame, gboolean innermost)
     {
       GString *s = g_string_new (NULL);
       int current = -1;
-      g_string_append_printf (s, "%s\n", d->title);
+      guint64 none = 0;
+      self->disasm_method = st_interp_method_name (self->vm, method);
+      append_line (s, "%s", d->title);
+      g_array_append_val (self->disasm_pcs, none);
       for (guint i = 0; i < d->literals->len; i++)
-        g_string_append_printf (s, "  literal %u: %s\n", i + 1, (char *) g_ptr_array_index (d->literals, i));
+        {
+          append_line (s, "  literal %u: %s", i + 1, (char *) g_ptr_array_index (d->literals, i));
+          g_array_append_val (self->disasm_pcs, none);
+        }
       int line = 1 + (int) d->literals->len;
       for (guint i = 0; i < d->lines->len; i++, line++)
         {
           const StDisasmLine *l = &g_array_index (d->lines, StDisasmLine, i);
           if (l->is_current || l->is_pending)
             current = line;
-          g_string_append_printf (s, "%s%4" G_GUINT64_FORMAT "  %-12s %s %s\n",
+          g_autofree char *spec = g_strdup_printf ("%s pc %" G_GUINT64_FORMAT, self->disasm_method, l->pc);
+          gboolean mark = self->marked != NULL && g_hash_table_contains (self->marked, spec);
+          append_line (s, "%s%s%4" G_GUINT64_FORMAT "  %-12s %s %s", mark ? "●" : " ",
                                   l->is_current ? "→" : (l->is_pending ? "•" : " "),
                                   l->pc, l->bytes, l->mnemonic, l->operands);
+          guint64 line_pc_value = l->pc;
+          g_array_append_val (self->disasm_pcs, line_pc_value);
         }
       set_text (self->disasm_view, s->str);
       g_string_free (s, TRUE);
       highlight_line (self->disasm_view, current);
+      /* the user's cursor stays on its instruction */
+      for (guint i = 0; g_strcmp0 (self->cursor_method, self->disasm_method) == 0 && i < self->disasm_pcs->len; i++)
+        if (g_array_index (self->disasm_pcs, guint64, i) == self->cursor_pc)
+          {
+            GtkTextBuffer *buf = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->disasm_view));
+            GtkTextIter at;
+            gtk_text_buffer_get_iter_at_line (buf, &at, (int) i);
+            gtk_text_buffer_place_cursor (buf, &at);
+            break;
+          }
     }
   else
     set_text (self->disasm_view, derr ? derr->message : "");
+
+  self->loading = FALSE;
 
   /* Receiver, arguments, temporaries and stack: the context's slots. */
   g_autoptr (StMirror) m = st_mirror_of (self->vm, NULL, ctx, 256, NULL);
@@ -240,8 +338,10 @@ thaw_processes_panel_set_vm (ThawProcessesPanel *self, StVM *vm)
   clear_list (self->process_list);
   clear_list (self->frame_list);
   clear_list (self->vars_list);
+  self->loading = TRUE;
   set_text (self->source_view, "");
   set_text (self->disasm_view, "");
+  self->loading = FALSE;
   g_clear_pointer (&self->processes, g_ptr_array_unref);
   g_clear_pointer (&self->printer, st_printer_free);
   self->vm = vm;
@@ -269,10 +369,133 @@ thaw_processes_panel_set_vm (ThawProcessesPanel *self, StVM *vm)
     thaw_processes_panel_select (self, 0, 0);
 }
 
+/* The instruction at a line of the disassembly: its method's name and
+ * pc; FALSE for lines that are no instruction. */
+static gboolean
+line_pc (ThawProcessesPanel *self, int line, guint64 *pc)
+{
+  if (self->disasm_method == NULL || line < 0 || (guint) line >= self->disasm_pcs->len)
+    return FALSE;
+  *pc = g_array_index (self->disasm_pcs, guint64, line);
+  return *pc != 0;
+}
+
+gboolean
+thaw_processes_panel_get_cursor_pc (ThawProcessesPanel *self, const char **method, guint64 *pc)
+{
+  if (self->disasm_method == NULL || g_strcmp0 (self->cursor_method, self->disasm_method) != 0)
+    return FALSE;
+  *pc = self->cursor_pc;
+  if (method)
+    *method = self->disasm_method;
+  return TRUE;
+}
+
+/* The user moved the disassembly's cursor (a click, the arrow keys). */
+static void
+on_disasm_mark_set (GtkTextBuffer *buf, const GtkTextIter *where, GtkTextMark *mark, ThawProcessesPanel *self)
+{
+  guint64 pc;
+  if (self->loading || mark != gtk_text_buffer_get_insert (buf))
+    return;
+  if (line_pc (self, gtk_text_iter_get_line (where), &pc))
+    {
+      g_free (self->cursor_method);
+      self->cursor_method = g_strdup (self->disasm_method);
+      self->cursor_pc = pc;
+    }
+}
+
+/* A click on an instruction of the disassembly. */
+static void
+on_disasm_click (GtkGestureClick *gesture, int n_press, double x, double y, ThawProcessesPanel *self)
+{
+  int bx, by;
+  GtkTextIter it;
+  guint64 pc;
+  gtk_text_view_window_to_buffer_coords (GTK_TEXT_VIEW (self->disasm_view), GTK_TEXT_WINDOW_WIDGET, (int) x, (int) y,
+                                         &bx, &by);
+  if (!gtk_text_view_get_iter_at_location (GTK_TEXT_VIEW (self->disasm_view), &it, bx, by))
+    return;
+  if (n_press == 1 && line_pc (self, gtk_text_iter_get_line (&it), &pc))
+    g_signal_emit (self, signals[SIGNAL_BYTECODE_ACTIVATED], 0, self->disasm_method, pc);
+}
+
+gboolean
+thaw_processes_panel_activate_pc (ThawProcessesPanel *self, guint64 pc)
+{
+  for (guint i = 0; self->disasm_method != NULL && i < self->disasm_pcs->len; i++)
+    if (g_array_index (self->disasm_pcs, guint64, i) == pc)
+      {
+        g_signal_emit (self, signals[SIGNAL_BYTECODE_ACTIVATED], 0, self->disasm_method, pc);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+gboolean
+thaw_processes_panel_get_pc_point (ThawProcessesPanel *self, guint64 pc, GtkWidget *target, double *x, double *y)
+{
+  GtkTextView *view = GTK_TEXT_VIEW (self->disasm_view);
+  for (guint i = 0; self->disasm_method != NULL && i < self->disasm_pcs->len; i++)
+    if (g_array_index (self->disasm_pcs, guint64, i) == pc)
+      {
+        GtkTextIter it;
+        GdkRectangle r, visible;
+        gtk_text_buffer_get_iter_at_line (gtk_text_view_get_buffer (view), &it, (int) i);
+        gtk_text_view_get_iter_location (view, &it, &r);
+        gtk_text_view_get_visible_rect (view, &visible);
+        if (r.y < visible.y || r.y + r.height > visible.y + visible.height)
+          {
+            /* out of view: bring it in, so that asking again finds it */
+            GtkTextBuffer *buf = gtk_text_view_get_buffer (view);
+            GtkTextMark *mark = gtk_text_buffer_get_mark (buf, "thaw-locate");
+            if (mark == NULL)
+              mark = gtk_text_buffer_create_mark (buf, "thaw-locate", &it, TRUE);
+            else
+              gtk_text_buffer_move_mark (buf, mark, &it);
+            gtk_text_view_scroll_to_mark (view, mark, 0.1, FALSE, 0, 0);
+            return FALSE;
+          }
+        int wx, wy;
+        gtk_text_view_buffer_to_window_coords (view, GTK_TEXT_WINDOW_WIDGET, r.x + 40, r.y + r.height / 2, &wx, &wy);
+        graphene_point_t in = GRAPHENE_POINT_INIT (wx, wy), out;
+        if (!gtk_widget_compute_point (self->disasm_view, target, &in, &out))
+          return FALSE;
+        *x = out.x;
+        *y = out.y;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+thaw_processes_panel_set_marked (ThawProcessesPanel *self, const char *const *specs)
+{
+  g_clear_pointer (&self->marked, g_hash_table_unref);
+  self->marked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; specs != NULL && specs[i] != NULL; i++)
+    g_hash_table_add (self->marked, g_strdup (specs[i]));
+}
+
+const char *
+thaw_processes_panel_get_disasm_text (ThawProcessesPanel *self, char **owned)
+{
+  GtkTextBuffer *buf = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->disasm_view));
+  GtkTextIter a, b;
+  gtk_text_buffer_get_bounds (buf, &a, &b);
+  *owned = gtk_text_buffer_get_text (buf, &a, &b, FALSE);
+  return *owned;
+}
+
 static void
 thaw_processes_panel_dispose (GObject *object)
 {
   ThawProcessesPanel *self = THAW_PROCESSES_PANEL (object);
+  g_clear_pointer (&self->disasm_method, g_free);
+  g_clear_pointer (&self->disasm_pcs, g_array_unref);
+  g_clear_pointer (&self->marked, g_hash_table_unref);
+  g_clear_pointer (&self->cursor_method, g_free);
   g_clear_pointer (&self->processes, g_ptr_array_unref);
   g_clear_pointer (&self->printer, st_printer_free);
   G_OBJECT_CLASS (thaw_processes_panel_parent_class)->dispose (object);
@@ -282,6 +505,11 @@ static void
 thaw_processes_panel_class_init (ThawProcessesPanelClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = thaw_processes_panel_dispose;
+  /* An instruction of the disassembly was clicked: its method's name
+   * ("Class>>sel") and image pc. */
+  signals[SIGNAL_BYTECODE_ACTIVATED] =
+    g_signal_new ("bytecode-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_UINT64);
 }
 
 static GtkWidget *
@@ -350,6 +578,12 @@ thaw_processes_panel_init (ThawProcessesPanel *self)
                                   _("Receiver, arguments, temporaries and stack"), -1);
   self->source_view = code_view (_("Source"));
   self->disasm_view = code_view (_("Bytecodes"));
+  self->disasm_pcs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_signal_connect (gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->disasm_view)), "mark-set",
+                    G_CALLBACK (on_disasm_mark_set), self);
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "pressed", G_CALLBACK (on_disasm_click), self);
+  gtk_widget_add_controller (self->disasm_view, GTK_EVENT_CONTROLLER (click));
 
   GtkWidget *top = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (top), titled (_("Processes"), scrolled (self->process_list, 200), NULL));

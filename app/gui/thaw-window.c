@@ -20,6 +20,7 @@
 #include "thaw-heap-panel.h"
 #include "thaw-inspector.h"
 #include "thaw-processes-panel.h"
+#include "thaw-debugger-panel.h"
 #include "thaw-integrity-panel.h"
 #include "thaw-settings.h"
 #include "thaw-window.h"
@@ -83,6 +84,12 @@ struct _ThawWindow
   GSimpleActionGroup *engine_actions;
   StHostMessage   *last_status;
   guint            gc_maps;       /* heap maps shown from full collections */
+
+  /* the debugger (the Debugger page shows the last DEBUG message) */
+  ThawDebuggerPanel *debugger_panel;
+  gboolean         debug_on_load; /* thaw --debug: attach, halted before the first bytecode */
+  guint            debug_messages;
+  guint64          locate_pc;     /* win.debug-locate-pc: export where this instruction is drawn */
 };
 
 G_DEFINE_FINAL_TYPE (ThawWindow, thaw_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -97,6 +104,8 @@ static void drop_checked (ThawWindow *self, StVM *checked);
 static void run_now (ThawWindow *self);
 static void leave_live (ThawWindow *self);
 static void update_engine_actions (ThawWindow *self);
+static void debug_command (ThawWindow *self, const char *line);
+static void export_debugger (ThawWindow *self, GKeyFile *kf);
 
 gboolean
 thaw_window_is_empty (ThawWindow *self)
@@ -678,6 +687,14 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   remember_recent (file);
   show_image (self);
   update_edits (self);
+  if (self->debug_on_load)
+    {
+      /* halted before the first bytecode, on the Debugger page */
+      self->debug_on_load = FALSE;
+      adw_view_stack_set_visible_child_name (self->view_stack, "debugger");
+      debug_command (self, "");
+      return;
+    }
   if (self->run_on_load)
     {
       /* straight to the display; the panels fill in when it pauses
@@ -1595,6 +1612,11 @@ on_host_message (const StHostMessage *msg, gpointer data)
       break;
     case ST_HOST_MSG_INSPECTED:
       break;
+    case ST_HOST_MSG_DEBUG:
+      self->debug_messages++;
+      thaw_debugger_panel_show (self->debugger_panel, msg);
+      adw_view_stack_set_visible_child_name (self->view_stack, "debugger");
+      break;
     }
 }
 
@@ -1621,6 +1643,7 @@ stop_host (ThawWindow *self)
   g_clear_pointer (&self->last_status, st_host_message_unref);
   if (!self->disposed)
     {
+      thaw_debugger_panel_show (self->debugger_panel, NULL);
       gtk_label_set_text (self->status_label, _("Not running"));
       gtk_label_set_text (self->rate_label, "");
     }
@@ -1759,6 +1782,13 @@ update_engine_actions (ThawWindow *self)
 }
 
 void
+thaw_window_set_debug_on_load (ThawWindow *self, gboolean debug)
+{
+  g_return_if_fail (THAW_IS_WINDOW (self));
+  self->debug_on_load = debug;
+}
+
+void
 thaw_window_set_run_on_load (ThawWindow *self, gboolean run)
 {
   g_return_if_fail (THAW_IS_WINDOW (self));
@@ -1886,10 +1916,126 @@ action_export_state (GSimpleAction *action, GVariant *param, gpointer user_data)
       if (self->last_trace_report != NULL)
         g_key_file_set_string (kf, "trace", "report", self->last_trace_report);
       export_running (self, kf);
+      export_debugger (self, kf);
     }
   g_autoptr (GError) error = NULL;
   if (!g_key_file_save_to_file (kf, g_variant_get_string (param, NULL), &error))
     g_warning ("export-state: %s", error->message);
+}
+
+/* The debugger: one command line (debug-script.h) for the engine thread;
+ * its answer comes back as a DEBUG message. */
+static void
+debug_command (ThawWindow *self, const char *line)
+{
+  if (!prepare_engine_command (self))
+    return;
+  st_host_debug (self->host, line);
+}
+
+static void
+on_debugger_command (ThawDebuggerPanel *panel, const char *line, ThawWindow *self)
+{
+  debug_command (self, line);
+}
+
+static void
+action_debug_command (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  debug_command (THAW_WINDOW (user_data), g_variant_get_string (param, NULL));
+}
+
+static void
+action_debug_next (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  debug_command (THAW_WINDOW (user_data), "next");
+}
+
+static void
+action_debug_step (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  debug_command (THAW_WINDOW (user_data), "step");
+}
+
+static void
+action_debug_finish (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  debug_command (THAW_WINDOW (user_data), "finish");
+}
+
+/* F6: pause through the debugger when it is attached. */
+static void
+action_debug_pause (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (thaw_debugger_panel_get_message (self->debugger_panel) != NULL && self->host != NULL)
+    debug_command (self, "pause");
+  else
+    g_action_activate (g_action_map_lookup_action (G_ACTION_MAP (self), "pause"), NULL);
+}
+
+/* For tests: a click on the instruction at pc of the Debugger's bytecodes. */
+static void
+action_debug_toggle_pc (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawWindow *self = THAW_WINDOW (user_data);
+  if (!thaw_debugger_panel_toggle_pc (self->debugger_panel, g_variant_get_uint64 (param)))
+    g_warning ("debug-toggle-pc: no instruction at pc %" G_GUINT64_FORMAT, g_variant_get_uint64 (param));
+}
+
+/* For tests: export-state says where the Debugger's bytecodes draw the
+ * instruction at pc (to click it), and the Run to Here button. */
+static void
+action_debug_locate_pc (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  THAW_WINDOW (user_data)->locate_pc = g_variant_get_uint64 (param);
+}
+
+static void
+action_debug_run_to_here (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  thaw_debugger_panel_run_to_here (THAW_WINDOW (user_data)->debugger_panel);
+}
+
+/* The debugger's state for win.export-state. */
+static void
+export_debugger (ThawWindow *self, GKeyFile *kf)
+{
+  const StHostMessage *m = thaw_debugger_panel_get_message (self->debugger_panel);
+  g_key_file_set_boolean (kf, "debugger", "attached", m != NULL);
+  g_key_file_set_integer (kf, "debugger", "messages", (int) self->debug_messages);
+  if (m == NULL)
+    return;
+  g_key_file_set_string (kf, "debugger", "halt_reason", m->debug_reason ? m->debug_reason : "");
+  g_key_file_set_string (kf, "debugger", "top_frame", m->debug_top_frame ? m->debug_top_frame : "");
+  g_key_file_set_string (kf, "debugger", "method", m->debug_method ? m->debug_method : "");
+  g_key_file_set_uint64 (kf, "debugger", "pc", m->debug_pc);
+  g_key_file_set_uint64 (kf, "debugger", "bytecodes", m->bytecodes);
+  g_key_file_set_string (kf, "debugger", "command", m->debug_command ? m->debug_command : "");
+  g_key_file_set_string (kf, "debugger", "error", m->debug_error ? m->debug_error : "");
+  g_key_file_set_string (kf, "debugger", "output", m->debug_output ? m->debug_output : "");
+  g_key_file_set_boolean (kf, "debugger", "heap_copy", m->debug_vm != NULL);
+  guint n = m->debug_breakpoints ? g_strv_length (m->debug_breakpoints) : 0;
+  g_key_file_set_integer (kf, "debugger", "breakpoint_count", (int) n);
+  if (n > 0)
+    g_key_file_set_string_list (kf, "debugger", "breakpoints", (const char *const *) m->debug_breakpoints, n);
+  n = m->debug_checkpoints ? g_strv_length (m->debug_checkpoints) : 0;
+  g_key_file_set_integer (kf, "debugger", "checkpoint_count", (int) n);
+  if (n > 0)
+    g_key_file_set_string_list (kf, "debugger", "checkpoints", (const char *const *) m->debug_checkpoints, n);
+  ThawProcessesPanel *pp = thaw_debugger_panel_get_processes (self->debugger_panel);
+  g_key_file_set_integer (kf, "debugger", "processes", (int) thaw_processes_panel_get_n_processes (pp));
+  g_autofree char *disasm = NULL;
+  g_key_file_set_string (kf, "debugger", "disasm", thaw_processes_panel_get_disasm_text (pp, &disasm));
+  double x, y, sx = 0, sy = 0;
+  if (self->locate_pc != 0 && thaw_processes_panel_get_pc_point (pp, self->locate_pc, GTK_WIDGET (self), &x, &y))
+    {
+      /* in the toplevel surface's coordinates */
+      gtk_native_get_surface_transform (GTK_NATIVE (self), &sx, &sy);
+      g_key_file_set_uint64 (kf, "debugger", "locate_pc", self->locate_pc);
+      g_key_file_set_double (kf, "debugger", "locate_x", sx + x);
+      g_key_file_set_double (kf, "debugger", "locate_y", sy + y);
+    }
 }
 
 /* Window actions live in the window's action map, so GtkApplication also
@@ -1913,6 +2059,14 @@ static const GActionEntry win_actions[] = {
   { "export-frame", action_export_frame, "s" },
   { "post-input", action_post_input, "s" },
   { "zoom", action_zoom, "i" },
+  { "debug-command", action_debug_command, "s" },
+  { "debug-next", action_debug_next },
+  { "debug-step", action_debug_step },
+  { "debug-finish", action_debug_finish },
+  { "debug-pause", action_debug_pause },
+  { "debug-toggle-pc", action_debug_toggle_pc, "t" },
+  { "debug-locate-pc", action_debug_locate_pc, "t" },
+  { "debug-run-to-here", action_debug_run_to_here },
 };
 
 static void
@@ -1933,6 +2087,26 @@ thaw_window_init (ThawWindow *self)
   g_signal_connect_swapped (self->census_panel, "object-activated", G_CALLBACK (show_object), self);
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions, G_N_ELEMENTS (win_actions), self);
   set_action_enabled (self, "undo", FALSE);
+  self->debugger_panel = THAW_DEBUGGER_PANEL (thaw_debugger_panel_new ());
+  g_signal_connect (self->debugger_panel, "command", G_CALLBACK (on_debugger_command), self);
+  AdwViewStackPage *debug_page = adw_view_stack_add_titled (self->view_stack, GTK_WIDGET (self->debugger_panel),
+                                                            "debugger", _("Debugger"));
+  adw_view_stack_page_set_icon_name (debug_page, "system-run-symbolic");
+  /* The debugger's keys, caught before anything else in the window sees
+   * them (F10 would otherwise open the main menu). */
+  static const struct { guint key; GdkModifierType mods; const char *action; } debug_keys[] = {
+    { GDK_KEY_F6, 0, "win.debug-pause" },
+    { GDK_KEY_F10, 0, "win.debug-next" },
+    { GDK_KEY_F11, 0, "win.debug-step" },
+    { GDK_KEY_F11, GDK_SHIFT_MASK, "win.debug-finish" },
+  };
+  GtkEventController *keys = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  for (gsize i = 0; i < G_N_ELEMENTS (debug_keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (debug_keys[i].key, debug_keys[i].mods),
+                                                            gtk_named_action_new (debug_keys[i].action)));
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
   g_signal_connect (self->recent_list, "row-activated", G_CALLBACK (recent_row_activated), self);
   set_action_enabled (self, "cancel-load", FALSE);
   /* engine.run & co. are the same actions as win.run & co. (which D-Bus

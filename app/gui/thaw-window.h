@@ -15,6 +15,9 @@ ThawWindow *thaw_window_new (ThawApplication *app);
 void        thaw_window_open_file (ThawWindow *self, GFile *file);
 /* Start running the image as soon as it is read (thaw --run). */
 void        thaw_window_set_run_on_load (ThawWindow *self, gboolean run);
+/* Open the image in the debugger, halted before its first bytecode
+ * (thaw --debug). */
+void        thaw_window_set_debug_on_load (ThawWindow *self, gboolean debug);
 /* TRUE while the window shows no image and is not reading one. */
 gboolean    thaw_window_is_empty (ThawWindow *self);
 
