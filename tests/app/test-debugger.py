@@ -22,6 +22,9 @@ import sys
 import tempfile
 import time
 
+import thawapp
+from thawapp import action, export_state, skip, tap, wait_for
+
 GUI = os.environ["THAW_GUI"]
 CLI = os.environ["THAW_CLI"]
 IMAGES = os.environ["THAW_IMAGES_DIR"]
@@ -37,57 +40,6 @@ CHECKS = ["thaw --debug halts before the first bytecode",
           "F5 continues to a breakpoint; F6 pauses a run",
           "a mouse click on an instruction sets a breakpoint and puts the cursor there; Run to Here runs to it"]
 
-count = 0
-failures = 0
-
-
-def tap(ok, name, detail=""):
-    global count, failures
-    count += 1
-    if ok:
-        print(f"ok {count} {name}")
-    else:
-        failures += 1
-        print(f"not ok {count} {name}")
-        for line in str(detail).splitlines():
-            print(f"# {line}")
-    sys.stdout.flush()
-
-
-def skip(name, why):
-    global count
-    count += 1
-    print(f"ok {count} {name} # SKIP {why}")
-
-
-def action(name, param=None, window=1):
-    path = "/dev/thaw/Thaw" if window is None else f"/dev/thaw/Thaw/window/{window}"
-    if param is None:
-        arg = "[]"
-    elif isinstance(param, int):
-        arg = "[<uint64 %d>]" % param
-    else:
-        arg = "[<%s>]" % json.dumps(param)
-    r = subprocess.run(["gdbus", "call", "--session", "--dest", "dev.thaw.Thaw", "--object-path", path,
-                        "--method", "org.gtk.Actions.Activate", name, arg, "{}"],
-                       capture_output=True, text=True, timeout=20)
-    return r.returncode == 0
-
-
-def export_state(tmp):
-    f = os.path.join(tmp, "state.ini")
-    if os.path.exists(f):
-        os.unlink(f)
-    action("export-state", f)
-    for _ in range(50):
-        if os.path.exists(f):
-            break
-        time.sleep(0.1)
-    kf = configparser.ConfigParser(interpolation=None)
-    kf.optionxform = str
-    if os.path.exists(f):
-        kf.read(f)
-    return kf
 
 
 def dbg(st, key, default=""):
@@ -96,17 +48,6 @@ def dbg(st, key, default=""):
 
 def messages(st):
     return int(dbg(st, "messages", "0") or 0)
-
-
-def wait_for(tmp, pred, timeout=30):
-    deadline = time.time() + timeout
-    st = export_state(tmp)
-    while time.time() < deadline:
-        if pred(st):
-            return st, True
-        time.sleep(0.2)
-        st = export_state(tmp)
-    return st, pred(st)
 
 
 def command(tmp, name, param=None, timeout=30):
@@ -225,30 +166,9 @@ def screenshot(name):
     return None
 
 
-class Thaw:
+class Thaw(thawapp.Thaw):
     def __init__(self, *args):
-        self.proc = subprocess.Popen([GUI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def wait_registered(self, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            r = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
-                                "--object-path", "/org/freedesktop/DBus", "--method",
-                                "org.freedesktop.DBus.NameHasOwner", "dev.thaw.Thaw"],
-                               capture_output=True, text=True)
-            if "true" in r.stdout:
-                return True
-            time.sleep(0.2)
-        return False
-
-    def stop(self):
-        if self.proc.poll() is None:
-            action("quit", window=None)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().__init__(GUI, *args)
 
 
 def get_state(st):
@@ -374,10 +294,12 @@ def run(tmp):
             problems.append(f"F10 sent {dbg(st, 'command')!r}")
         st, ok = key_command(tmp, keys, "F11", shift=True)
         got.append(where(st))
+        finish_halt = dbg(st, "halt_reason")
         if dbg(st, "command") != "finish":
             problems.append(f"Shift+F11 sent {dbg(st, 'command')!r}")
         if got != cli_next_finish:
-            problems.append(f"next, finish: window {got}, thaw-cli {cli_next_finish}")
+            problems.append(f"next, finish: window {got}, thaw-cli {cli_next_finish}; finish halted: {finish_halt!r}; "
+                            f"output {dbg(st, 'output')!r}")
         st, ok = command(tmp, "debug-command", "break withAll:")
         st, ok = key_command(tmp, keys, "F5", timeout=60)
         if not (ok and dbg(st, "halt_reason").startswith("breakpoint") and dbg(st, "method").endswith(">>withAll:")):
@@ -448,9 +370,9 @@ def main():
         os.environ["GSETTINGS_SCHEMA_DIR"] = os.environ["THAW_SCHEMA_DIR"]
         os.environ["GTK_A11Y"] = "none"
         run(tmp)
-    while count < len(CHECKS):
-        tap(False, CHECKS[count], "not reached")
-    return 1 if failures else 0
+    while thawapp.count() < len(CHECKS):
+        tap(False, CHECKS[thawapp.count()], "not reached")
+    return 1 if thawapp.failures() else 0
 
 
 sys.exit(main())

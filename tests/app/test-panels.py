@@ -15,6 +15,9 @@ import sys
 import tempfile
 import time
 
+import thawapp
+from thawapp import action, export_state, skip, tap
+
 GUI = os.environ["THAW_GUI"]
 CLI = os.environ["THAW_CLI"]
 IMAGES = os.environ["THAW_IMAGES_DIR"]
@@ -32,27 +35,6 @@ REAL = [
 ]
 PANELS = ["overview", "heap", "census", "integrity", "processes", "inspector"]
 
-count = 0
-failures = 0
-
-
-def tap(ok, name, detail=""):
-    global count, failures
-    count += 1
-    if ok:
-        print(f"ok {count} {name}")
-    else:
-        failures += 1
-        print(f"not ok {count} {name}")
-        for line in str(detail).splitlines():
-            print(f"# {line}")
-    sys.stdout.flush()
-
-
-def skip(name, why):
-    global count
-    count += 1
-    print(f"ok {count} {name} # SKIP {why}")
 
 
 def image_path(folder, file):
@@ -66,30 +48,6 @@ def cli_json(*args):
     if out.returncode not in (0, 1):
         raise RuntimeError(f"thaw-cli {' '.join(args)}: {out.stderr}")
     return json.loads(out.stdout)
-
-
-def action(name, param=None, window=1):
-    path = "/dev/thaw/Thaw" if window is None else f"/dev/thaw/Thaw/window/{window}"
-    arg = "[]" if param is None else "[<%s>]" % json.dumps(param)
-    subprocess.run(["gdbus", "call", "--session", "--dest", "dev.thaw.Thaw", "--object-path", path,
-                    "--method", "org.gtk.Actions.Activate", name, arg, "{}"],
-                   capture_output=True, text=True, timeout=20)
-
-
-def export_state(tmp):
-    f = os.path.join(tmp, "state.ini")
-    if os.path.exists(f):
-        os.unlink(f)
-    action("export-state", f)
-    for _ in range(50):
-        if os.path.exists(f):
-            break
-        time.sleep(0.1)
-    kf = configparser.ConfigParser(interpolation=None)
-    kf.optionxform = str
-    if os.path.exists(f):
-        kf.read(f)
-    return kf
 
 
 def wait_analysed(tmp, timeout=90):
@@ -301,7 +259,7 @@ def main():
             check_image(tmp, folder, file)
         check_edit_and_save(tmp)
         check_clean_copy(tmp)
-    return 1 if failures else 0
+    return 1 if thawapp.failures() else 0
 
 
 sys.exit(main())

@@ -18,6 +18,9 @@ import sys
 import tempfile
 import time
 
+import thawapp
+from thawapp import action, export_state, skip, tap, wait_for
+
 GUI = os.environ["THAW_GUI"]
 CLI = os.environ["THAW_CLI"]
 IMAGES = os.environ["THAW_IMAGES_DIR"]
@@ -47,71 +50,10 @@ CHECKS = ["display shows the image (not blank)",
 # Images that set their own cursor (beCursor) at startup.
 SETS_CURSOR = {"scratch", "cuis4.1"}
 
-count = 0
-failures = 0
-
-
-def tap(ok, name, detail=""):
-    global count, failures
-    count += 1
-    if ok:
-        print(f"ok {count} {name}")
-    else:
-        failures += 1
-        print(f"not ok {count} {name}")
-        for line in str(detail).splitlines():
-            print(f"# {line}")
-    sys.stdout.flush()
-
-
-def skip(name, why):
-    global count
-    count += 1
-    print(f"ok {count} {name} # SKIP {why}")
-
-
-def action(name, param=None, window=1):
-    path = "/dev/thaw/Thaw" if window is None else f"/dev/thaw/Thaw/window/{window}"
-    if param is None:
-        arg = "[]"
-    elif isinstance(param, int):
-        arg = "[<%d>]" % param
-    else:
-        arg = "[<%s>]" % json.dumps(param)
-    subprocess.run(["gdbus", "call", "--session", "--dest", "dev.thaw.Thaw", "--object-path", path,
-                    "--method", "org.gtk.Actions.Activate", name, arg, "{}"],
-                   capture_output=True, text=True, timeout=20)
-
-
-def export_state(tmp):
-    f = os.path.join(tmp, "state.ini")
-    if os.path.exists(f):
-        os.unlink(f)
-    action("export-state", f)
-    for _ in range(50):
-        if os.path.exists(f):
-            break
-        time.sleep(0.1)
-    kf = configparser.ConfigParser(interpolation=None)
-    kf.optionxform = str
-    if os.path.exists(f):
-        kf.read(f)
-    return kf
 
 
 def get(st, section, key, default=""):
     return st[section].get(key, default) if st.has_section(section) else default
-
-
-def wait_for(tmp, pred, timeout=30):
-    deadline = time.time() + timeout
-    st = export_state(tmp)
-    while time.time() < deadline:
-        if pred(st):
-            return st, True
-        time.sleep(0.3)
-        st = export_state(tmp)
-    return st, pred(st)
 
 
 def wait_file(path, timeout=20):
@@ -223,21 +165,9 @@ def screen_depth():
     return int(m.group(1)) if m else 0
 
 
-class Thaw:
+class Thaw(thawapp.Thaw):
     def __init__(self, *args):
-        self.proc = subprocess.Popen([GUI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def wait_registered(self, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            r = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
-                                "--object-path", "/org/freedesktop/DBus", "--method",
-                                "org.freedesktop.DBus.NameHasOwner", "dev.thaw.Thaw"],
-                               capture_output=True, text=True)
-            if "true" in r.stdout:
-                return True
-            time.sleep(0.2)
-        return False
+        super().__init__(GUI, *args)
 
     def close_and_time(self, timeout=10):
         """Close every window (app.quit closes them); seconds until the
@@ -523,7 +453,7 @@ def main():
                     skip(f"{name}: {c}", "not selected by THAW_RUN_ONLY")
                 continue
             check_image(tmp, name, path)
-    return 1 if failures else 0
+    return 1 if thawapp.failures() else 0
 
 
 sys.exit(main())
