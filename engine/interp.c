@@ -91,6 +91,12 @@ class_index_of_special (StVM *vm, StSpecialObject i)
   StOop c = st_special (vm, i);
   if (c == vm->nil_obj || !st_interp_valid_obj (vm, c) || st_num_slots (vm, c) < 3)
     return 0;
+  /* Only a class: a method dictionary (an object or nil) and a format.
+   * Older images keep other objects in the slots later images use for
+   * classes (Scratch has a BlockContext where FullBlockClosure goes). */
+  StOop mdict = st_fetch (vm, c, ST_CLASS_METHOD_DICT), fmt = st_fetch (vm, c, ST_CLASS_FORMAT);
+  if (!st_is_pointer (mdict) || !st_interp_valid_oop (vm, mdict) || !st_is_smallint (fmt))
+    return 0;
   return st_objmem_class_index_for (vm, c);
 }
 
@@ -136,8 +142,8 @@ st_interp_init (StVM *vm, GError **error)
   it->ci_context = class_index_of_special (vm, ST_SPLOB_CLASS_METHOD_CONTEXT);
   if (it->block_contexts)
     it->ci_block_context = class_index_of_special (vm, ST_SPLOB_CLASS_BLOCK_CONTEXT);
-  it->ci_closure = class_index_of_special (vm, 36);
-  it->ci_full_closure = class_index_of_special (vm, 37);
+  it->ci_closure = p->closures ? class_index_of_special (vm, 36) : 0;
+  it->ci_full_closure = p->closures ? class_index_of_special (vm, 37) : 0;
   if (p->family == ST_FAMILY_SPUR)
     {
       if (it->ci_closure == 0 && st_class_at_index (vm, ST_CLASS_INDEX_BLOCK_CLOSURE) != 0)

@@ -75,6 +75,28 @@ test_cpnode_until_server (void)
   g_assert_nonnull (strstr (out, "primitiveWebSocketConnectToUrl:withEventSemaphore:"));
 }
 
+/* Starting the interpreter enters only classes in the class table: older
+ * images keep other objects where later ones have the closure classes
+ * (Scratch: a BlockContext), which once became class-table entries the
+ * checker reported. */
+static void
+init_adds_no_finding (const char *folder, const char *file)
+{
+  g_autofree char *path = thaw_test_real_image (folder, file);
+  if (path == NULL)
+    return;
+  g_autofree char *out = NULL, *err = NULL;
+  int status = -1;
+  g_assert_true (thaw_test_run_cli (&out, &err, &status, "run", "--gc-check", "--bytecodes", "1000", path, NULL));
+  g_test_message ("%s", out);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "\n  findings_before_run: 0\n"));
+  g_assert_nonnull (strstr (out, "\n  findings: 0\n"));
+}
+
+static void test_init_scratch (void) { init_adds_no_finding ("scratch", "Scratch.image"); }
+static void test_init_mini (void) { init_adds_no_finding ("squeak-mini", "mini.image"); }
+
 int
 main (int argc, char **argv)
 {
@@ -82,5 +104,7 @@ main (int argc, char **argv)
   g_test_add_func ("/image/startup/scratch-no-errors", test_scratch_no_errors);
   g_test_add_func ("/image/startup/scratch-hash-zero", test_scratch_hash_zero);
   g_test_add_func ("/image/startup/cpnode-until-server", test_cpnode_until_server);
+  g_test_add_func ("/image/startup/init-adds-no-finding/scratch", test_init_scratch);
+  g_test_add_func ("/image/startup/init-adds-no-finding/squeak-mini", test_init_mini);
   return g_test_run ();
 }
