@@ -97,10 +97,13 @@ action_about (GSimpleAction *action, GVariant *param, gpointer user_data)
   gtk_window_present (GTK_WINDOW (about));
 }
 
+static void action_open_mode (GSimpleAction *action, GVariant *param, gpointer user_data);
+
 static const GActionEntry app_actions[] = {
   { "quit", action_quit },
   { "new-window", action_new_window },
   { "about", action_about },
+  { "open-mode", action_open_mode, "s" },
 };
 
 static void
@@ -145,14 +148,31 @@ thaw_application_startup (GApplication *app)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 }
 
-/* Options of this (primary) instance; --run reaches images opened here. */
+/* app.open-mode ("open", "run" or "debug"): how the images of the next
+ * open are started.  A second `thaw --run IMAGE` sends it to the first
+ * instance before its images. */
+static void
+action_open_mode (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  ThawApplication *self = THAW_APPLICATION (user_data);
+  const char *mode = g_variant_get_string (param, NULL);
+  self->run_on_open = g_strcmp0 (mode, "run") == 0;
+  self->debug_on_open = g_strcmp0 (mode, "debug") == 0;
+}
+
+/* --run and --debug: for this instance's images, or, when an instance
+ * already runs, for the images this command line hands to it. */
 static gint
 thaw_application_handle_local_options (GApplication *app, GVariantDict *options)
 {
-  if (g_variant_dict_contains (options, "run"))
-    THAW_APPLICATION (app)->run_on_open = TRUE;
-  if (g_variant_dict_contains (options, "debug"))
-    THAW_APPLICATION (app)->debug_on_open = TRUE;
+  gboolean run = g_variant_dict_contains (options, "run");
+  gboolean debug = g_variant_dict_contains (options, "debug");
+  THAW_APPLICATION (app)->run_on_open = run;
+  THAW_APPLICATION (app)->debug_on_open = debug;
+  g_autoptr (GError) error = NULL;
+  if (g_application_register (app, NULL, &error) && g_application_get_is_remote (app))
+    g_action_group_activate_action (G_ACTION_GROUP (app), "open-mode",
+                                    g_variant_new_string (debug ? "debug" : run ? "run" : "open"));
   return -1;
 }
 

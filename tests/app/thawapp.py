@@ -58,13 +58,13 @@ def action(name, param=None, window=1):
     return r.returncode == 0
 
 
-def export_state(tmp):
-    """The window's state through its export-state action (empty when it
-    did not answer within 5 s)."""
+def export_state(tmp, window=1):
+    """A window's state through its export-state action (empty when it did
+    not answer within 5 s)."""
     f = os.path.join(tmp, "state.ini")
     if os.path.exists(f):
         os.unlink(f)
-    action("export-state", f)
+    action("export-state", f, window=window)
     for _ in range(50):
         if os.path.exists(f):
             break
@@ -76,16 +76,16 @@ def export_state(tmp):
     return kf
 
 
-def wait_for(tmp, pred, timeout=30):
+def wait_for(tmp, pred, timeout=30, window=1):
     """Export the state until pred holds or the time is up: the last state
     and whether pred held."""
     deadline = time.time() + timeout
-    st = export_state(tmp)
+    st = export_state(tmp, window)
     while time.time() < deadline:
         if pred(st):
             return st, True
         time.sleep(0.2)
-        st = export_state(tmp)
+        st = export_state(tmp, window)
     return st, pred(st)
 
 
