@@ -833,16 +833,15 @@ do_debug (StHost *host, const char *command)
       return;
     }
   /* The trap this command's arrival asked for would end a step before
-   * its bytecode. */
+   * its bytecode.  Busy first, then clear: input arriving in between must
+   * not set it again (send_cmd). */
+  g_atomic_int_set (&host->debug_busy, 1);
   __atomic_store_n (&st_interp (host->vm)->trap, 0, __ATOMIC_RELAXED);
   GString *out = g_string_new (NULL);
   GError *error = NULL;
   if (*line != '\0')
-    {
-      g_atomic_int_set (&host->debug_busy, 1);
-      st_debug_run_command (host->script, line, out, &error);
-      g_atomic_int_set (&host->debug_busy, 0);
-    }
+    st_debug_run_command (host->script, line, out, &error);
+  g_atomic_int_set (&host->debug_busy, 0);
   /* Attached while running: not "before the first bytecode". */
   const char *reason = attach && was_running && *line == '\0' ? "paused" : NULL;
   post_debug (host, line, out->str, error ? error->message : NULL, reason);
