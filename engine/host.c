@@ -467,9 +467,13 @@ static void
 send_cmd (StHost *host, Cmd *c)
 {
   g_async_queue_push (host->commands, c);
-  /* Input and a new screen size can wait for a debugger command (a step,
-   * a finish) to end: breaking it off for them would halt it early. */
-  if (!(g_atomic_int_get (&host->debug_busy) && (c->kind == CMD_WAKE || c->kind == CMD_SCREEN)))
+  /* Input, a new screen size, a collection, a save or an inspection can
+   * wait for a debugger command (a step, a finish) to end: breaking it off
+   * for them would halt it early.  Pause, quit, run and debugger commands
+   * interrupt it. */
+  bool can_wait = c->kind == CMD_WAKE || c->kind == CMD_SCREEN || c->kind == CMD_GC || c->kind == CMD_SAVE
+                  || c->kind == CMD_INSPECT;
+  if (!(g_atomic_int_get (&host->debug_busy) && can_wait))
     st_interp_request_trap (host->vm);
   st_io_wake (host->io);
 }
