@@ -122,16 +122,10 @@ old_space_bytes (StVM *vm)
 static StOop
 old_bump (StVM *vm, StGc *gc, uint64_t bytes)
 {
-  StSegment *s = &vm->segments[vm->n_segments - 1];
-  StOop bridge = s->start + s->bytes - ST_BRIDGE_BYTES;
-  if (bridge + bytes + ST_BRIDGE_BYTES > gc->old_limit)
-    return 0;
-  uint64_t b0 = st_word_at (vm, bridge), b1 = st_word_at (vm, bridge + 8);
-  *st_ptr (vm, bridge + bytes) = b0;
-  *st_ptr (vm, bridge + bytes + 8) = b1;
-  s->bytes += bytes;
-  gc->stats.old_allocated_since_full += bytes;
-  return bridge;
+  StOop start = st_objmem_grow_last_segment (vm, bytes, gc->old_limit);
+  if (start != 0)
+    gc->stats.old_allocated_since_full += bytes;
+  return start;
 }
 
 StOop
@@ -1071,7 +1065,6 @@ bool
 st_gc_safe_point (StVM *vm)
 {
   StGc *gc = gc_of (vm);
-  StInterp *it = st_interp (vm);
   StGcKind kind = gc->stats.old_allocated_since_full > gc->full_threshold ? ST_GC_FULL : ST_GC_SCAVENGE;
   GError *error = NULL;
   if (!collect (vm, gc, kind, &error))
@@ -1080,7 +1073,6 @@ st_gc_safe_point (StVM *vm)
       g_error_free (error);
       return false;
     }
-  (void) it;
   return true;
 }
 

@@ -30,13 +30,13 @@ st_objmem_alloc_old (StVM *vm, guint32 class_index, guint format, uint64_t num_s
                    class_index, format, num_slots);
       return 0;
     }
-  StSegment *s = &vm->segments[vm->n_segments - 1];
+  const StSegment *s = &vm->segments[vm->n_segments - 1];
   StOop bridge = s->start + s->bytes - ST_BRIDGE_BYTES;
   uint64_t bytes = st_object_bytes_for_slots (num_slots);
-  uint64_t old_bridge0 = st_word_at (vm, bridge), old_bridge1 = st_word_at (vm, bridge + 8);
   gsize need = (gsize) (bridge + bytes + ST_BRIDGE_BYTES - vm->mem_base);
   /* A running VM's new space lies above old space (gc.h). */
-  if (need > vm->mem_reserved || (vm->young_bytes != 0 && bridge + bytes + ST_BRIDGE_BYTES + 4096 > vm->young_start))
+  StOop limit = vm->young_bytes != 0 ? vm->young_start - 4096 : vm->mem_base + vm->mem_reserved;
+  if (need > vm->mem_reserved || bridge + bytes + ST_BRIDGE_BYTES > limit)
     {
       g_set_error (error, ST_IMAGE_ERROR, ST_IMAGE_ERROR_IO,
                    "no address space left to grow the last segment by %" G_GUINT64_FORMAT " bytes", bytes);
@@ -44,24 +44,46 @@ st_objmem_alloc_old (StVM *vm, guint32 class_index, guint format, uint64_t num_s
     }
   if (!st_objmem_commit (vm, need, error))
     return 0;
-  StOop start = bridge;
+  StOop start = st_objmem_grow_last_segment (vm, bytes, limit);
+  return st_objmem_init_object (vm, start, class_index, format, num_slots);
+}
+
+StOop
+st_objmem_grow_last_segment (StVM *vm, uint64_t bytes, StOop limit)
+{
+  StSegment *s = &vm->segments[vm->n_segments - 1];
+  StOop bridge = s->start + s->bytes - ST_BRIDGE_BYTES;
+  if (bridge + bytes + ST_BRIDGE_BYTES > limit)
+    return 0;
+  uint64_t b0 = st_word_at (vm, bridge), b1 = st_word_at (vm, bridge + 8);
+  *st_ptr (vm, bridge + bytes) = b0;
+  *st_ptr (vm, bridge + bytes + 8) = b1;
+  s->bytes += bytes;
+  return bridge;
+}
+
+/* Write a new object's header(s) and fill its slots at start. */
+StOop
+st_objmem_init_object (StVM *vm, StOop start, guint32 class_index, guint format, uint64_t num_slots)
+{
   StOop oop = start;
   if (num_slots >= ST_OVERFLOW_SLOTS)
     {
       *st_ptr (vm, start) = (G_GUINT64_CONSTANT (0xFF) << 56) | num_slots;
       oop = start + 8;
-      st_set_header (vm, oop, st_hdr_make (ST_OVERFLOW_SLOTS, 0, format, class_index));
+      *st_ptr (vm, oop) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, format, class_index);
     }
   else
-    st_set_header (vm, oop, st_hdr_make ((guint) num_slots, 0, format, class_index));
-  /* Slots: nil for pointers, zero for the rest. */
-  uint64_t nwords = num_slots == 0 ? 1 : num_slots;
-  StOop fill = st_fmt_is_pointers (format) ? vm->nil_obj : 0;
-  for (uint64_t i = 0; i < nwords; i++)
-    st_ptr (vm, oop)[1 + i] = fill;
-  StOop new_bridge = start + bytes;
-  *st_ptr (vm, new_bridge) = old_bridge0;
-  *st_ptr (vm, new_bridge + 8) = old_bridge1;
-  s->bytes += bytes;
+    *st_ptr (vm, oop) = st_hdr_make ((guint) num_slots, 0, format, class_index);
+  uint64_t *p = st_ptr (vm, oop) + 1;
+  uint64_t fill = st_fmt_is_pointers (format) ? vm->nil_obj : 0;
+  if (num_slots == 0)
+    p[0] = 0;
+  else if (fill == 0)
+    memset (p, 0, num_slots * 8);
+  else
+    for (uint64_t i = 0; i < num_slots; i++)
+      p[i] = fill;
   return oop;
 }
+

@@ -14,31 +14,6 @@
 /* Objects larger than this go straight to old space. */
 #define LARGE_OBJECT_BYTES (G_GUINT64_CONSTANT (256) << 10)
 
-/* Write a new object's header(s) and fill its slots at start. */
-static StOop
-init_object (StVM *vm, StOop start, guint32 class_index, guint format, uint64_t num_slots)
-{
-  StOop oop = start;
-  if (num_slots >= ST_OVERFLOW_SLOTS)
-    {
-      *st_ptr (vm, start) = (G_GUINT64_CONSTANT (0xFF) << 56) | num_slots;
-      oop = start + 8;
-      *st_ptr (vm, oop) = st_hdr_make (ST_OVERFLOW_SLOTS, 0, format, class_index);
-    }
-  else
-    *st_ptr (vm, oop) = st_hdr_make ((guint) num_slots, 0, format, class_index);
-  uint64_t *p = st_ptr (vm, oop) + 1;
-  uint64_t fill = st_fmt_is_pointers (format) ? vm->nil_obj : 0;
-  if (num_slots == 0)
-    p[0] = 0;
-  else if (fill == 0)
-    memset (p, 0, num_slots * 8);
-  else
-    for (uint64_t i = 0; i < num_slots; i++)
-      p[i] = fill;
-  return oop;
-}
-
 StOop
 st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_slots)
 {
@@ -64,7 +39,7 @@ st_objmem_new_object (StVM *vm, guint32 class_index, guint format, uint64_t num_
         st_gc_request (vm);
     }
   it->stats.bytes_allocated += bytes;
-  return init_object (vm, start, class_index, format, num_slots);
+  return st_objmem_init_object (vm, start, class_index, format, num_slots);
 }
 
 bool

@@ -190,6 +190,14 @@ StOop   st_objmem_end (StVM *vm);
  * pointer slots are nil, others zero, identity hash 0.  For edits of a stopped
  * heap; returns 0 with an error when memory or the request is impossible. */
 StOop   st_objmem_alloc_old (StVM *vm, guint32 class_index, guint format, uint64_t num_slots, GError **error);
+/* Move the last segment's bridge up by bytes (a multiple of 8, committed
+ * memory) unless it would pass limit: answers the address of the room it
+ * leaves, or 0.  Shared by the allocator above and the collector. */
+StOop   st_objmem_grow_last_segment (StVM *vm, uint64_t bytes, StOop limit);
+/* Write a new object's header(s) at start (its overflow word first, when
+ * it has one) and fill its slots: nil for pointers, zero otherwise; no
+ * identity hash.  Answers the oop. */
+StOop   st_objmem_init_object (StVM *vm, StOop start, guint32 class_index, guint format, uint64_t num_slots);
 
 void    st_vm_add_defect (StVM *vm, int code, uint64_t file_offset, StOop address,
                           const char *fmt, ...) G_GNUC_PRINTF (5, 6);
