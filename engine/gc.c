@@ -1084,6 +1084,7 @@ st_gc_stats (StVM *vm)
     return NULL;
   gc->stats.remembered = gc->remembered->len;
   gc->stats.young_used = young_used (vm, gc);
+  gc->stats.old_bytes = old_space_bytes (vm);
   return &gc->stats;
 }
 

@@ -78,6 +78,7 @@ typedef struct {
   uint64_t remembered;                     /* old objects in the remembered set now */
   uint64_t eden_bytes, survivor_bytes;     /* sizes of the spaces */
   uint64_t young_used;                     /* bytes in new space now */
+  uint64_t old_bytes;                      /* old space segments now */
   uint64_t old_allocated_since_full;       /* old space bytes allocated since the last full GC */
 } StGcStats;
 

@@ -287,9 +287,7 @@ vm_parameter (StVM *vm, int64_t i)
 {
   StInterp *it = st_interp (vm);
   const StGcStats *g = st_gc_stats (vm);
-  uint64_t old_bytes = 0;
-  for (guint k = 0; k < vm->n_segments; k++)
-    old_bytes += vm->segments[k].bytes;
+  uint64_t old_bytes = g ? g->old_bytes : 0;
   uint64_t young = g ? g->young_used : 0;
   switch (i)
     {
