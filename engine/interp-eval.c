@@ -141,6 +141,7 @@ st_interp_eval (StVM *vm, const char *expr, GError **error)
   st_store (vm, proc, ST_PROC_CONTEXT, ctx);
   st_store (vm, proc, ST_PROC_PRIORITY, st_smallint_oop (p));
   it->eval_selector = hook;
+  st_interp_flush_cache (it);     /* the fast send path never looks at eval_selector */
   g_clear_pointer (&it->eval_result, g_free);
   if (!st_sched_resume (it, proc))
     {

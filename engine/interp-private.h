@@ -258,6 +258,13 @@ st_prim_return (StInterp *it, int argc, StOop v)
   return ST_PRIM_OK;
 }
 
+/* The method cache entry for a selector and receiver class index. */
+static inline guint
+st_interp_cache_slot (StOop selector, guint32 ci)
+{
+  return (guint) (((selector >> 3) ^ (selector >> 13) ^ (ci * 2654435761u)) & (ST_METHOD_CACHE_SIZE - 1));
+}
+
 static inline StOop st_bool (StInterp *it, bool b) { return b ? it->true_obj : it->false_obj; }
 
 static inline guint32

@@ -223,12 +223,6 @@ st_interp_execute (StInterp *it, StOop method, const StMethodHeader *hdr, int ar
   st_interp_activate (it, method, hdr, argc, it->nil, 0);
 }
 
-static inline guint
-cache_slot (StOop selector, guint32 ci)
-{
-  return (guint) (((selector >> 3) ^ (selector >> 13) ^ (ci * 2654435761u)) & (ST_METHOD_CACHE_SIZE - 1));
-}
-
 /* Replace the arguments on the stack by a Message and send
  * doesNotUnderstand: to the same receiver. */
 static void
@@ -348,7 +342,7 @@ st_interp_send (StInterp *it, StOop selector, int argc, bool super, StOop direct
       ci = st_interp_class_index_of (it, rcvr);
     }
 
-  StCacheEntry *e = &it->cache[cache_slot (selector, ci)];
+  StCacheEntry *e = &it->cache[st_interp_cache_slot (selector, ci)];
   if (ci != 0 && e->selector == selector && e->class_index == ci && e->method != 0)
     {
       st_interp_execute (it, e->method, &e->hdr, argc, selector);

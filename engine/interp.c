@@ -34,7 +34,7 @@
 
 G_DEFINE_QUARK (st-interp-error-quark, st_interp_error)
 
-#define CHECK_INTERVAL 1024
+#define CHECK_INTERVAL 4096
 
 void
 st_interp_fail (StVM *vm, int code, const char *fmt, ...)
@@ -511,12 +511,13 @@ periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
  * label per row, named SET_ID, from that table alone. */
 enum {
 #define ST_BC_CONST(set, id, first, last, len, op, base, arg, flags) \
-  FIRST_##set##_##id = (first), BASE_##set##_##id = (base),
+  FIRST_##set##_##id = (first), LAST_##set##_##id = (last), BASE_##set##_##id = (base),
   ST_BYTECODES_V3 (ST_BC_CONST)
   ST_BYTECODES_SISTA (ST_BC_CONST)
 #undef ST_BC_CONST
 };
 #define FIRST(set, id) FIRST_##set##_##id
+#define LAST(set, id) LAST_##set##_##id
 #define BASE(set, id) BASE_##set##_##id
 #define SET_BASE_V3 0
 #define SET_BASE_SISTA 256
@@ -532,7 +533,8 @@ class_or_nil (StInterp *it, StOop x)
 }
 
 /* Push a new Array of n, taking its elements from the stack when cons;
- * FALSE on a short stack or a full eden (stop set). */
+ * FALSE on a short stack or a full eden (stop set).  Works on the
+ * registers in it (the loop writes its own back first). */
 static bool
 push_new_array (StInterp *it, guint n, bool cons)
 {
@@ -558,41 +560,39 @@ push_new_array (StInterp *it, guint n, bool cons)
 }
 
 /* SmallInteger fast paths of the arithmetic special selectors (index 0..15
- * of the special selectors).  TRUE when handled. */
+ * of the special selectors) on x op y.  TRUE with *out set when handled. */
 static inline __attribute__ ((always_inline)) bool
-arith_special (StInterp *it, guint which)
+arith_special (StInterp *it, guint which, StOop a, StOop b, StOop *out)
 {
-  StOop a = it->slots[it->sp - 1], b = it->slots[it->sp];
   if (!st_is_smallint (a) || !st_is_smallint (b))
     return false;
   int64_t x = st_smallint_value (a), y = st_smallint_value (b), r;
-  StOop v;
   switch (which)
     {
-    case 0: r = x + y; goto int_result;
-    case 1: r = x - y; goto int_result;
-    case 2: v = st_bool (it, x < y); break;
-    case 3: v = st_bool (it, x > y); break;
-    case 4: v = st_bool (it, x <= y); break;
-    case 5: v = st_bool (it, x >= y); break;
-    case 6: v = st_bool (it, x == y); break;
-    case 7: v = st_bool (it, x != y); break;
+    case 0: r = x + y; break;
+    case 1: r = x - y; break;
+    case 2: *out = st_bool (it, x < y); return true;
+    case 3: *out = st_bool (it, x > y); return true;
+    case 4: *out = st_bool (it, x <= y); return true;
+    case 5: *out = st_bool (it, x >= y); return true;
+    case 6: *out = st_bool (it, x == y); return true;
+    case 7: *out = st_bool (it, x != y); return true;
     case 8:
       if (__builtin_mul_overflow (x, y, &r))
         return false;
-      goto int_result;
+      break;
     case 9:
       if (y == 0 || x % y != 0)
         return false;
       r = x / y;
-      goto int_result;
+      break;
     case 10:
       if (y == 0)
         return false;
       r = x % y;
       if (r != 0 && ((r < 0) != (y < 0)))
         r += y;
-      goto int_result;
+      break;
     case 12:
       if (y >= 0)
         {
@@ -602,43 +602,37 @@ arith_special (StInterp *it, guint which)
         }
       else
         r = y < -63 ? (x < 0 ? -1 : 0) : x >> -y;
-      goto int_result;
+      break;
     case 13:
       if (y == 0)
         return false;
       r = x / y;
       if ((x % y != 0) && ((x < 0) != (y < 0)))
         r -= 1;
-      goto int_result;
-    case 14: r = x & y; goto int_result;
-    case 15: r = x | y; goto int_result;
+      break;
+    case 14: r = x & y; break;
+    case 15: r = x | y; break;
     default:
       return false;
     }
-  it->sp--;
-  it->slots[it->sp] = v;
-  return true;
-int_result:
   if (!st_interp_int_fits (it, r))
     return false;
-  it->sp--;
-  it->slots[it->sp] = st_smallint_oop (r);
+  *out = st_smallint_oop (r);
   return true;
 }
 
 /* at: and at:put: on an Array with a SmallInteger index in range answer
  * without a send, as primitives 60 and 61 would (the classic VMs' fast
- * path); anything else is sent.  TRUE when handled. */
+ * path); anything else is sent.  top points at the top of the stack (the
+ * caller checked the receiver is on it).  TRUE with *out set when handled. */
 enum { SPECIAL_AT = 16, SPECIAL_AT_PUT = 17 };
 
 static inline bool
-special_at (StInterp *it, guint which)
+special_at (StInterp *it, guint which, const uint64_t *top, StOop *out)
 {
   StVM *vm = it->vm;
   int argc = which == SPECIAL_AT ? 1 : 2;
-  if (it->sp - argc < ST_CTX_TEMP0)
-    return false;
-  StOop rcvr = it->slots[it->sp - argc], index = it->slots[it->sp - argc + 1];
+  StOop rcvr = top[-argc], index = top[1 - argc];
   if (!st_is_smallint (index) || !st_is_pointer (rcvr) || !st_interp_valid_oop (vm, rcvr))
     return false;
   uint64_t h = st_header (vm, rcvr);
@@ -649,33 +643,29 @@ special_at (StInterp *it, guint which)
     return false;
   if (which == SPECIAL_AT)
     {
-      it->sp--;
-      it->slots[it->sp] = st_fetch (vm, rcvr, (uint64_t) i - 1);
+      *out = st_fetch (vm, rcvr, (uint64_t) i - 1);
       return true;
     }
   if (st_hdr_is_immutable (h))
     return false;
-  StOop v = it->slots[it->sp];
-  st_store (vm, rcvr, (uint64_t) i - 1, v);
-  it->sp -= 2;
-  it->slots[it->sp] = v;
+  st_store (vm, rcvr, (uint64_t) i - 1, top[0]);
+  *out = top[0];
   return true;
 }
 
-static inline void
-send_special (StInterp *it, guint which)
+/* The selector and argument count of special selector `which`; FALSE
+ * when the special selectors array lacks it. */
+static inline bool
+special_selector (StInterp *it, guint which, StOop *sel, int *argc)
 {
   StVM *vm = it->vm;
   StOop sels = st_special (vm, ST_SPLOB_SPECIAL_SELECTORS);
   if (!st_interp_valid_obj (vm, sels) || st_num_slots (vm, sels) < 2 * which + 2)
-    {
-      st_interp_fail (vm, ST_INTERP_ERROR_BAD_OBJECT, "special selector %u missing from the special selectors array",
-                      which);
-      return;
-    }
-  StOop sel = st_fetch (vm, sels, 2 * which);
+    return false;
+  *sel = st_fetch (vm, sels, 2 * which);
   StOop n = st_fetch (vm, sels, 2 * which + 1);
-  st_interp_send (it, sel, st_is_smallint (n) ? (int) st_smallint_value (n) : 0, false, 0);
+  *argc = st_is_smallint (n) ? (int) st_smallint_value (n) : 0;
+  return true;
 }
 
 StRunStatus
@@ -706,47 +696,123 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   it->debug_regular_at = 0;
   StRunStatus status;
   const StOop nil = it->nil;
+  const bool closures = vm->personality.closures;
+
+  /* The registers of the active context, cached in locals of this loop:
+   * the compiler keeps them in machine registers, which it cannot do with
+   * the fields of it (every store into a context's slots might alias
+   * them).  The fields stay the truth outside the loop: SYNC_OUT writes
+   * back the three the loop changes itself (sp, pc and the bytecode
+   * count) before anything is called that may look at them or change the
+   * active context, SYNC_IN reads everything again afterwards.  Activation
+   * and return on their fast paths below write both. */
+  uint64_t *slots, *temps;
+  int64_t sp;
+  uint64_t ctx_size, temps_size;
+  const guint8 *bc;
+  uint64_t pc, pc_end;
+  const uint64_t *lits;
+  guint num_literals;
+  StOop receiver;
+  uint64_t *rslots;               /* the receiver's slots when it has pointer slots */
+  uint64_t rslots_n;              /* and how many (0: none, or not a valid object) */
+  guint set_base;
+  uint64_t count;
+  /* it->check_at as last read: other threads lower it to ask for a trap,
+   * and they are heard at the next send, return, backward jump or call
+   * out (a loop always has one of those); the loop's own callees are
+   * heard at once (SYNC_IN reads it again). */
+  gint64 limit;
+  /* a send or return on its way to the shared code below */
+  StOop send_sel = 0, ret_value = 0;
+  int send_argc = 0;
+  bool ret_from_method = false;
+  guint b = 0;
+
+#define RCVR_SETUP()                                                    \
+  do {                                                                  \
+    if (st_interp_valid_obj (vm, receiver) && st_fmt_is_pointers (st_format (vm, receiver))) \
+      {                                                                 \
+        rslots = st_ptr (vm, receiver) + 1;                             \
+        rslots_n = st_num_slots (vm, receiver);                         \
+      }                                                                 \
+    else                                                                \
+      {                                                                 \
+        rslots = NULL;                                                  \
+        rslots_n = 0;                                                   \
+      }                                                                 \
+  } while (0)
+#define RELOAD_LIMIT() (limit = __atomic_load_n (&it->check_at, __ATOMIC_RELAXED), SET_DTAB ())
+#define SYNC_IN()                                                       \
+  do {                                                                  \
+    slots = it->slots;                                                  \
+    sp = it->sp;                                                        \
+    ctx_size = it->ctx_size;                                            \
+    temps = it->temps;                                                  \
+    temps_size = it->temps_size;                                        \
+    bc = it->bc;                                                        \
+    pc = it->pc;                                                        \
+    pc_end = it->pc_end;                                                \
+    lits = st_ptr (vm, it->method) + 2;                                 \
+    num_literals = it->num_literals;                                    \
+    receiver = it->receiver;                                            \
+    set_base = it->set_base;                                            \
+    count = it->stats.bytecodes;                                        \
+    RELOAD_LIMIT ();                                                    \
+    RCVR_SETUP ();                                                      \
+  } while (0)
+#define SYNC_OUT()                                                      \
+  do {                                                                  \
+    it->sp = sp;                                                        \
+    it->pc = pc;                                                        \
+    it->stats.bytecodes = count;                                        \
+  } while (0)
+  /* Call out of the loop: whatever is called may switch contexts. */
+#define CALL(stmt)                                                      \
+  do {                                                                  \
+    SYNC_OUT ();                                                        \
+    stmt;                                                               \
+    SYNC_IN ();                                                         \
+  } while (0)
 
 #define BYTE()                                                          \
   ({                                                                    \
-    if (ST_UNLIKELY (it->pc >= it->pc_end))                             \
+    if (ST_UNLIKELY (pc >= pc_end))                                     \
       goto bad_pc;                                                      \
-    it->bc[it->pc++];                                                   \
+    bc[pc++];                                                           \
   })
 #define PUSH(v)                                                         \
   do {                                                                  \
     StOop v_ = (v);                                                     \
-    if (ST_UNLIKELY (it->sp + 1 >= (int64_t) it->ctx_size))            \
+    if (ST_UNLIKELY (sp + 1 >= (int64_t) ctx_size))                     \
       goto stack_overflow;                                              \
-    it->slots[++it->sp] = v_;                                           \
+    slots[++sp] = v_;                                                   \
   } while (0)
 #define POP()                                                           \
   ({                                                                    \
-    if (ST_UNLIKELY (it->sp < ST_CTX_TEMP0))                            \
+    if (ST_UNLIKELY (sp < ST_CTX_TEMP0))                                \
       goto stack_underflow;                                             \
-    it->slots[it->sp--];                                                \
+    slots[sp--];                                                        \
   })
 #define TOP()                                                           \
   (*({                                                                  \
-    if (ST_UNLIKELY (it->sp < ST_CTX_TEMP0))                            \
+    if (ST_UNLIKELY (sp < ST_CTX_TEMP0))                                \
       goto stack_underflow;                                             \
-    &it->slots[it->sp];                                                 \
+    &slots[sp];                                                         \
   }))
 #define LIT(i)                                                          \
   ({                                                                    \
     guint i_ = (i);                                                     \
-    if (ST_UNLIKELY (i_ >= it->num_literals))                           \
+    if (ST_UNLIKELY (i_ >= num_literals))                               \
       goto bad_literal;                                                 \
-    st_ptr (vm, it->method)[2 + i_];                                    \
+    lits[i_];                                                           \
   })
 #define RCVR_SLOT(i)                                                    \
   (*({                                                                  \
     guint64 i_ = (i);                                                   \
-    if (ST_UNLIKELY (!st_interp_valid_obj (vm, it->receiver)           \
-                     || !st_fmt_is_pointers (st_format (vm, it->receiver)) \
-                     || i_ >= st_num_slots (vm, it->receiver)))         \
+    if (ST_UNLIKELY (i_ >= rslots_n))                                   \
       goto bad_inst_var;                                                \
-    &st_ptr (vm, it->receiver)[1 + i_];                                 \
+    &rslots[i_];                                                        \
   }))
 /* Stores into the receiver, a literal variable or a temp vector go
  * through the write barrier (the target may be old). */
@@ -759,7 +825,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     guint64 gi_ = (i);                                                  \
     StOop gv_ = RCVR_SLOT (gi_);                                        \
     if (ST_UNLIKELY (it->rcvr_pc_fix))                                  \
-      gv_ = st_interp_pc_to_image (it, it->receiver, gi_, gv_);         \
+      gv_ = st_interp_pc_to_image (it, receiver, gi_, gv_);             \
     gv_;                                                                \
   })
 #define RCVR_STORE(i, v)                                                \
@@ -767,16 +833,16 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     guint64 si_ = (i);                                                  \
     StOop sv_ = (v);                                                    \
     if (ST_UNLIKELY (it->rcvr_pc_fix))                                  \
-      sv_ = st_interp_pc_to_heap (it, it->receiver, si_, sv_);          \
-    BARRIER (it->receiver);                                             \
+      sv_ = st_interp_pc_to_heap (it, receiver, si_, sv_);              \
+    BARRIER (receiver);                                                 \
     RCVR_SLOT (si_) = sv_;                                              \
   } while (0)
 #define TEMP(i)                                                         \
   (*({                                                                  \
     guint64 i_ = (guint64) (i) + ST_CTX_TEMP0;                          \
-    if (ST_UNLIKELY (i_ >= it->temps_size))                             \
+    if (ST_UNLIKELY (i_ >= temps_size))                                 \
       goto bad_temp;                                                    \
-    &it->temps[i_];                                                     \
+    &temps[i_];                                                         \
   }))
 #define LIT_VAR(i)                                                      \
   (*({                                                                  \
@@ -788,7 +854,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   }))
 #define REMOTE_TEMP(idx, vec_temp)                                      \
   (*({                                                                  \
-    StOop vec_ = TEMP (vec_temp);                                         \
+    StOop vec_ = TEMP (vec_temp);                                       \
     guint64 j_ = (idx);                                                 \
     if (ST_UNLIKELY (!st_interp_valid_obj (vm, vec_) || !st_fmt_is_pointers (st_format (vm, vec_)) \
                      || j_ >= st_num_slots (vm, vec_)))                 \
@@ -799,10 +865,27 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #define REMOTE_TEMP_W(idx, vec_temp) (*({ StOop rv_ = TEMP (vec_temp); BARRIER (rv_); &REMOTE_TEMP (idx, vec_temp); }))
 #define JUMP(off)                                                       \
   do {                                                                  \
-    int64_t t_ = (int64_t) it->pc + (off);                              \
-    if (ST_UNLIKELY (t_ < 0 || (uint64_t) t_ >= it->pc_end))            \
+    int64_t t_ = (int64_t) pc + (off);                                  \
+    if (ST_UNLIKELY (t_ < 0 || (uint64_t) t_ >= pc_end))                \
       goto bad_pc;                                                      \
-    it->pc = (uint64_t) t_;                                             \
+    bool back_ = (uint64_t) t_ < pc;                                    \
+    pc = (uint64_t) t_;                                                 \
+    if (back_)                                                          \
+      RELOAD_LIMIT ();                                                  \
+  } while (0)
+/* Sends go to the shared code at do_send, returns to do_return. */
+#define SEND(sel, n)                                                    \
+  do {                                                                  \
+    send_sel = (sel);                                                   \
+    send_argc = (n);                                                    \
+    goto do_send;                                                       \
+  } while (0)
+#define SEND_SUPER(sel, n, directed) CALL (st_interp_send (it, (sel), (n), true, (directed)))
+#define RETURN(v, from_method)                                          \
+  do {                                                                  \
+    ret_value = (v);                                                    \
+    ret_from_method = (from_method);                                    \
+    goto do_return;                                                     \
   } while (0)
 #define COND_JUMP(when, off)                                            \
   do {                                                                  \
@@ -810,11 +893,63 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     int64_t o_ = (off);                                                 \
     if (c_ == ((when) ? it->true_obj : it->false_obj))                  \
       JUMP (o_);                                                        \
-    else if (c_ != ((when) ? it->false_obj : it->true_obj))            \
+    else if (c_ != ((when) ? it->false_obj : it->true_obj))             \
       {                                                                 \
-        it->sp++;                                                       \
-        st_interp_send (it, st_special (vm, ST_SPLOB_SELECTOR_MUST_BE_BOOLEAN), 0, false, 0); \
+        sp++;                                                           \
+        SEND (st_special (vm, ST_SPLOB_SELECTOR_MUST_BE_BOOLEAN), 0);   \
       }                                                                 \
+  } while (0)
+/* A SmallInteger comparison followed by a conditional jump (nearly
+ * always) jumps at once instead of pushing the Boolean for the jump to
+ * pop, as the classic VMs do.  Both bytecodes count; never across a
+ * check boundary, so a debugger stepping one bytecode at a time sees
+ * both.  r is the comparison's Boolean, the two operands still on the
+ * stack. */
+#define IN_ROW(x, set, id) ((x) >= FIRST (set, id) && (x) <= LAST (set, id))
+#define COMPARE_AND_JUMP(r)                                             \
+  do {                                                                  \
+    if ((gint64) count + 1 < limit && pc + 1 < pc_end)                  \
+      {                                                                 \
+        guint nb_ = bc[pc];                                             \
+        int64_t off_;                                                   \
+        bool when_;                                                     \
+        guint len_ = 1;                                                 \
+        if (set_base == 0)                                              \
+          {                                                             \
+            if (IN_ROW (nb_, V3, SHORT_JUMP_FALSE))                     \
+              off_ = (int64_t) nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE), when_ = false; \
+            else if (IN_ROW (nb_, V3, LONG_JUMP_FALSE))                 \
+              off_ = (int64_t) (nb_ - FIRST (V3, LONG_JUMP_FALSE)) * 256 + bc[pc + 1], when_ = false, len_ = 2; \
+            else if (IN_ROW (nb_, V3, LONG_JUMP_TRUE))                  \
+              off_ = (int64_t) (nb_ - FIRST (V3, LONG_JUMP_TRUE)) * 256 + bc[pc + 1], when_ = true, len_ = 2; \
+            else                                                        \
+              break;                                                    \
+          }                                                             \
+        else if (IN_ROW (nb_, SISTA, SHORT_JUMP_FALSE))                 \
+          off_ = (int64_t) nb_ - FIRST (SISTA, SHORT_JUMP_FALSE) + BASE (SISTA, SHORT_JUMP_FALSE), when_ = false; \
+        else if (IN_ROW (nb_, SISTA, SHORT_JUMP_TRUE))                  \
+          off_ = (int64_t) nb_ - FIRST (SISTA, SHORT_JUMP_TRUE) + BASE (SISTA, SHORT_JUMP_TRUE), when_ = true; \
+        else                                                            \
+          break;                                                        \
+        count++;                                                        \
+        pc += len_;                                                     \
+        sp -= 2;                                                        \
+        if ((r) == (when_ ? it->true_obj : it->false_obj))              \
+          JUMP (off_);                                                  \
+        NEXT;                                                           \
+      }                                                                 \
+  } while (0)
+/* The special selectors that are not answered in place are sent. */
+#define SEND_SPECIAL(which)                                             \
+  do {                                                                  \
+    StOop ss_;                                                          \
+    int sn_;                                                            \
+    if (ST_UNLIKELY (!special_selector (it, (which), &ss_, &sn_)))      \
+      {                                                                 \
+        b = (which);                                                    \
+        goto bad_special;                                               \
+      }                                                                 \
+    SEND (ss_, sn_);                                                    \
   } while (0)
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
@@ -827,7 +962,26 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #undef ST_BC_LABEL
   };
 #define DISPATCH(x) goto *dispatch_table[(x)]
+  /* The bytecode count is compared with the limit only when the limit
+   * could be reached: straight-line code runs at most pc_end - pc
+   * bytecodes, so until the next backward jump, send, return or call out
+   * (each of which reads the limit again and chooses the table) the
+   * count stays below the limit when count + pc_end - pc is.  Otherwise
+   * every opcode goes through checked_dispatch first. */
+  static const void *const checked_table[256] = { [0 ... 255] = &&checked_dispatch };
+  const void *const *dtab = checked_table;
+#define SET_DTAB()                                                      \
+  (dtab = (gint64) (count + (pc_end - pc)) < limit ? dispatch_table + set_base : checked_table)
+  /* Each bytecode ends by dispatching the next itself (one indirect jump
+   * per bytecode kind predicts far better than one shared jump). */
+#define NEXT                                                            \
+  do {                                                                  \
+    count++;                                                            \
+    b = BYTE ();                                                        \
+    goto *dtab[b];                                                      \
+  } while (0)
 #else
+#define SET_DTAB() ((void) 0)
 #define ST_BC_CASE(set, id, first, last, len, op, base, arg, flags) \
   case SET_BASE_##set + (first) ... SET_BASE_##set + (last): goto set##_##id;
 #define DISPATCH(x)                                                     \
@@ -838,20 +992,25 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     default:                                                            \
       goto bad_bytecode;                                                \
     }
+#define NEXT goto loop_top
 #endif
-#define NEXT continue
 
+  SYNC_IN ();
   for (;;)
     {
-      if (ST_UNLIKELY ((gint64) it->stats.bytecodes >= __atomic_load_n (&it->check_at, __ATOMIC_RELAXED)))
+    loop_top:
+      RELOAD_LIMIT ();
+      if (ST_UNLIKELY ((gint64) count >= limit))
         {
+          SYNC_OUT ();
           status = periodic_check (it, max_bytecodes, deadline);
+          SYNC_IN ();
           if (status != ST_RUN_CONTINUE)
             break;
         }
-      it->stats.bytecodes++;
-      guint b = BYTE ();
-      DISPATCH (it->set_base + b);
+      count++;
+      b = BYTE ();
+      DISPATCH (set_base + b);
 
       /* ---------------- V3 / V3PlusClosures ---------------- */
     V3_PUSH_RCVR_VAR:
@@ -880,7 +1039,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       NEXT;
     V3_PUSH_SELF:
     SISTA_PUSH_SELF:
-      PUSH (it->receiver);
+      PUSH (receiver);
       NEXT;
     V3_PUSH_TRUE:
     SISTA_PUSH_TRUE:
@@ -899,34 +1058,22 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       NEXT;
     V3_RETURN_SELF:
     SISTA_RETURN_SELF:
-      st_interp_return (it, it->receiver, true);
-      NEXT;
+      RETURN (receiver, true);
     V3_RETURN_TRUE:
     SISTA_RETURN_TRUE:
-      st_interp_return (it, it->true_obj, true);
-      NEXT;
+      RETURN (it->true_obj, true);
     V3_RETURN_FALSE:
     SISTA_RETURN_FALSE:
-      st_interp_return (it, it->false_obj, true);
-      NEXT;
+      RETURN (it->false_obj, true);
     V3_RETURN_NIL:
     SISTA_RETURN_NIL:
-      st_interp_return (it, nil, true);
-      NEXT;
+      RETURN (nil, true);
     V3_RETURN_TOP:
     SISTA_RETURN_TOP:
-      {
-        StOop v = POP ();
-        st_interp_return (it, v, true);
-      }
-      NEXT;
+      RETURN (POP (), true);
     V3_BLOCK_RETURN_TOP:
     SISTA_BLOCK_RETURN_TOP:
-      {
-        StOop v = POP ();
-        st_interp_return (it, v, false);
-      }
-      NEXT;
+      RETURN (POP (), false);
     V3_EXT_PUSH:
       {
         guint d = BYTE (), i = d & 63;
@@ -952,22 +1099,21 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           default: LIT_VAR_W (i) = v; break;
           }
         if (b == FIRST (V3, EXT_POP_STORE))
-          it->sp--;
+          sp--;
       }
       NEXT;
     V3_EXT_SEND:
       {
         guint d = BYTE ();
-        st_interp_send (it, LIT (d & 31), d >> 5, false, 0);
+        SEND (LIT (d & 31), d >> 5);
       }
-      NEXT;
     V3_DOUBLE_EXT:
       {
         guint d1 = BYTE (), d2 = BYTE ();
         switch (d1 >> 5)
           {
-          case 0: st_interp_send (it, LIT (d2), d1 & 31, false, 0); break;
-          case 1: st_interp_send (it, LIT (d2), d1 & 31, true, 0); break;
+          case 0: SEND (LIT (d2), d1 & 31);
+          case 1: SEND_SUPER (LIT (d2), d1 & 31, 0); break;
           case 2: PUSH (RCVR_GET (d2)); break;
           case 3: PUSH (LIT (d2)); break;
           case 4: PUSH (LIT_VAR (d2)); break;
@@ -980,15 +1126,14 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     V3_EXT_SUPER_SEND:
       {
         guint d = BYTE ();
-        st_interp_send (it, LIT (d & 31), d >> 5, true, 0);
+        SEND_SUPER (LIT (d & 31), d >> 5, 0);
       }
       NEXT;
     V3_SECOND_EXT_SEND:
       {
         guint d = BYTE ();
-        st_interp_send (it, LIT (d & 63), d >> 6, false, 0);
+        SEND (LIT (d & 63), d >> 6);
       }
-      NEXT;
     V3_POP:
     SISTA_POP:
       (void) POP ();
@@ -1001,14 +1146,15 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       }
       NEXT;
     V3_PUSH_THIS_CONTEXT:
-      st_interp_save_registers (it);
-      st_interp_escape (it);
+      CALL (st_interp_save_registers (it); st_interp_escape (it));
       PUSH (it->ctx);
       NEXT;
     V3_PUSH_NEW_ARRAY:
       {
         guint d = BYTE ();
-        if (!push_new_array (it, d & 127, (d & 128) != 0))
+        bool ok;
+        CALL (ok = push_new_array (it, d & 127, (d & 128) != 0));
+        if (!ok)
           goto array_failed;
       }
       NEXT;
@@ -1019,8 +1165,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
        * following store bytecode names. */
       if (it->prim_fail_code != 0)
         {
-          if (it->pc < it->pc_end && it->bc[it->pc] == FIRST (V3, EXT_STORE) && it->sp >= ST_CTX_TEMP0)
-            it->slots[it->sp] = st_interp_error_object (it, it->prim_fail_code);
+          if (pc < pc_end && bc[pc] == FIRST (V3, EXT_STORE) && sp >= ST_CTX_TEMP0)
+            CALL (it->slots[it->sp] = st_interp_error_object (it, it->prim_fail_code));
           it->prim_fail_code = 0;
         }
       NEXT;
@@ -1047,9 +1193,9 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       {
         guint d = BYTE (), hi = BYTE (), lo = BYTE ();
         uint64_t size = (hi << 8) | lo;
-        if (it->pc + size > it->pc_end)
+        if (pc + size > pc_end)
           goto bad_pc;
-        st_interp_push_closure (it, d >> 4, d & 15, size);
+        CALL (st_interp_push_closure (it, d >> 4, d & 15, size));
       }
       NEXT;
     V3_SHORT_JUMP:
@@ -1077,14 +1223,24 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       }
       NEXT;
     V3_SEND_ARITH:
-      if (it->sp < ST_CTX_TEMP0 + 1)
-        goto stack_underflow;
-      if (!arith_special (it, b - FIRST (V3, SEND_ARITH)))
-        send_special (it, b - FIRST (V3, SEND_ARITH));
-      NEXT;
+      {
+        guint which = b - FIRST (V3, SEND_ARITH);
+        StOop r;
+        if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))
+          goto stack_underflow;
+        if (ST_LIKELY (arith_special (it, which, slots[sp - 1], slots[sp], &r)))
+          {
+            if (which >= 2 && which <= 7)
+              COMPARE_AND_JUMP (r);
+            slots[--sp] = r;
+            NEXT;
+          }
+        SEND_SPECIAL (which);
+      }
     V3_SEND_SPECIAL:
       {
-        /* == and class never send; the rest do (their primitives are
+        /* == and class never send; at: and at:put: on Arrays are
+         * answered in place; the rest are sent (their primitives are
          * found through the method cache). */
         guint which = b - FIRST (V3, SEND_SPECIAL) + BASE (V3, SEND_SPECIAL);
         if (which == SPECIAL_IDENTICAL)
@@ -1092,22 +1248,21 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
             StOop y = POP ();
             StOop x = POP ();
             PUSH (st_bool (it, x == y));
+            NEXT;
           }
-        else if (which == SPECIAL_CLASS)
+        if (which == SPECIAL_CLASS)
           {
             StOop x = POP ();
             PUSH (class_or_nil (it, x));
+            NEXT;
           }
-        else if ((which != SPECIAL_AT && which != SPECIAL_AT_PUT) || !special_at (it, which))
-          send_special (it, which);
+        goto special_send;
       }
-      NEXT;
     V3_SEND_LIT_0:
     V3_SEND_LIT_1:
     V3_SEND_LIT_2:
       /* Three rows of 16: the row's ARG is the argument count. */
-      st_interp_send (it, LIT (b & 15), (int) ((b - FIRST (V3, SEND_LIT_0)) >> 4), false, 0);
-      NEXT;
+      SEND (LIT (b & 15), (int) ((b - FIRST (V3, SEND_LIT_0)) >> 4));
 
       /* ---------------- SistaV1 ---------------- */
     SISTA_PUSH_RCVR_VAR:
@@ -1129,15 +1284,13 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       /* extB 0 (or none): thisContext; other pseudo-variables are not defined. */
       if (it->ext_b != 0)
         goto bad_bytecode;
-      st_interp_save_registers (it);
-      st_interp_escape (it);
+      CALL (st_interp_save_registers (it); st_interp_escape (it));
       PUSH (it->ctx);
       it->ext_a = it->ext_b = 0;
       it->num_ext_b = 0;
       NEXT;
     SISTA_BLOCK_RETURN_NIL:
-      st_interp_return (it, nil, false);
-      NEXT;
+      RETURN (nil, false);
     SISTA_NOP:
       NEXT;
     SISTA_SEND_SPECIAL:
@@ -1145,31 +1298,37 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         guint which = b - FIRST (SISTA, SEND_SPECIAL);
         if (which < 16)
           {
-            if (it->sp < ST_CTX_TEMP0 + 1)
+            StOop r;
+            if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))
               goto stack_underflow;
-            if (!arith_special (it, which))
-              send_special (it, which);
+            if (ST_LIKELY (arith_special (it, which, slots[sp - 1], slots[sp], &r)))
+              {
+                if (which >= 2 && which <= 7)
+                  COMPARE_AND_JUMP (r);
+                slots[--sp] = r;
+                NEXT;
+              }
+            SEND_SPECIAL (which);
           }
-        else if (which == SPECIAL_IDENTICAL || which == SPECIAL_NOT_IDENTICAL)
+        if (which == SPECIAL_IDENTICAL || which == SPECIAL_NOT_IDENTICAL)
           {
             StOop y = POP ();
             StOop x = POP ();
             PUSH (st_bool (it, (x == y) == (which == SPECIAL_IDENTICAL)));
+            NEXT;
           }
-        else if (which == SPECIAL_CLASS)
+        if (which == SPECIAL_CLASS)
           {
             StOop x = POP ();
             PUSH (class_or_nil (it, x));
+            NEXT;
           }
-        else if ((which != SPECIAL_AT && which != SPECIAL_AT_PUT) || !special_at (it, which))
-          send_special (it, which);
+        goto special_send;
       }
-      NEXT;
     SISTA_SEND_LIT_0:
     SISTA_SEND_LIT_1:
     SISTA_SEND_LIT_2:
-      st_interp_send (it, LIT (b & 15), (int) ((b - FIRST (SISTA, SEND_LIT_0)) >> 4), false, 0);
-      NEXT;
+      SEND (LIT (b & 15), (int) ((b - FIRST (SISTA, SEND_LIT_0)) >> 4));
     SISTA_SHORT_JUMP:
       JUMP ((int64_t) b - FIRST (SISTA, SHORT_JUMP) + BASE (SISTA, SHORT_JUMP));
       NEXT;
@@ -1241,7 +1400,9 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SISTA_PUSH_NEW_ARRAY:
       {
         EXT_OPERANDS ();
-        if (!push_new_array (it, d & 127, (d & 128) != 0))
+        bool ok;
+        CALL (ok = push_new_array (it, d & 127, (d & 128) != 0));
+        if (!ok)
           goto array_failed;
       }
       NEXT;
@@ -1263,9 +1424,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SISTA_EXT_SEND:
       {
         EXT_OPERANDS ();
-        st_interp_send (it, LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + (eb << 3)), false, 0);
+        SEND (LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + (eb << 3)));
       }
-      NEXT;
     SISTA_EXT_SUPER_SEND:
       {
         EXT_OPERANDS ();
@@ -1273,10 +1433,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           {
             /* Directed super send (OpenSmalltalk): the class is on the stack. */
             StOop cls = POP ();
-            st_interp_send (it, LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + ((eb & 63) << 3)), true, cls);
+            SEND_SUPER (LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + ((eb & 63) << 3)), cls);
           }
         else
-          st_interp_send (it, LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + (eb << 3)), true, 0);
+          SEND_SUPER (LIT ((d >> 3) + (ea << 5)), (int) ((d & 7) + (eb << 3)), 0);
       }
       NEXT;
     SISTA_EXT_JUMP:
@@ -1342,8 +1502,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         (void) BYTE ();
         if (it->prim_fail_code != 0)
           {
-            if (it->pc < it->pc_end && it->bc[it->pc] == FIRST (SISTA, LONG_STORE_TEMP) && it->sp >= ST_CTX_TEMP0)
-              it->slots[it->sp] = st_interp_error_object (it, it->prim_fail_code);
+            if (pc < pc_end && bc[pc] == FIRST (SISTA, LONG_STORE_TEMP) && sp >= ST_CTX_TEMP0)
+              CALL (it->slots[it->sp] = st_interp_error_object (it, it->prim_fail_code));
             it->prim_fail_code = 0;
           }
       }
@@ -1353,7 +1513,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         EXT_OPERANDS ();
         guint d2 = BYTE ();
         StOop block = LIT (d + (ea << 8));
-        st_interp_push_full_closure (it, block, d2 & 63, (d2 >> 7) & 1, (d2 >> 6) & 1);
+        CALL (st_interp_push_full_closure (it, block, d2 & 63, (d2 >> 7) & 1, (d2 >> 6) & 1));
       }
       NEXT;
     SISTA_PUSH_CLOSURE:
@@ -1363,9 +1523,9 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         guint num_args = (d & 7) + (guint) ((ea & 15) * 8);
         guint num_copied = ((d >> 3) & 7) + (guint) ((ea >> 4) * 8);
         uint64_t size = d2 + (uint64_t) eb * 256;
-        if (it->pc + size > it->pc_end)
+        if (pc + size > pc_end)
           goto bad_pc;
-        st_interp_push_closure (it, num_copied, num_args, size);
+        CALL (st_interp_push_closure (it, num_copied, num_args, size));
       }
       NEXT;
     SISTA_PUSH_REMOTE_TEMP:
@@ -1404,38 +1564,282 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SISTA_CALL_INLINED_PRIM:
       goto bad_bytecode;
 
+      /* at: / at:put: on an Array in place, else a send (b is the
+       * bytecode; which is recomputed from it). */
+    special_send:
+      {
+        guint which = set_base ? b - FIRST (SISTA, SEND_SPECIAL)
+                               : b - FIRST (V3, SEND_SPECIAL) + BASE (V3, SEND_SPECIAL);
+        if (which == SPECIAL_AT || which == SPECIAL_AT_PUT)
+          {
+            int argc = which == SPECIAL_AT ? 1 : 2;
+            StOop r;
+            if (sp - argc >= ST_CTX_TEMP0 && special_at (it, which, &slots[sp], &r))
+              {
+                sp -= argc;
+                slots[sp] = r;
+                NEXT;
+              }
+          }
+        SEND_SPECIAL (which);
+      }
+
+      /* ---- sends ----
+       * The fast path: a method cache hit for the receiver's class whose
+       * method is a quick primitive (answered here) or has no primitive
+       * (activated here, its context bump-allocated in eden).  Anything
+       * else — misses, other primitives, a full eden, tracing, odd stacks
+       * — goes to st_interp_send / st_interp_execute, which handle every
+       * case (and are what the fast path must agree with). */
+    do_send:
+      {
+        StOop sel = send_sel;
+        int argc = send_argc;
+        if (ST_UNLIKELY (argc < 0 || sp - argc < ST_CTX_TEMP0 || it->trace_sends != 0))
+          goto send_slow;
+        StOop rcvr = slots[sp - argc];
+        if (ST_UNLIKELY (st_is_pointer (rcvr) && !st_interp_valid_oop (vm, rcvr)))
+          goto send_slow;
+        guint32 ci = st_interp_class_index_of (it, rcvr);
+        StCacheEntry *e = &it->cache[st_interp_cache_slot (sel, ci)];
+        if (ST_UNLIKELY (ci == 0 || e->selector != sel || e->class_index != ci || e->method == 0))
+          goto send_slow;
+        const StMethodHeader *h = &e->hdr;
+        StOop method = e->method;
+        if (h->primitive != 0)
+          {
+            guint prim = h->primitive;
+            StOop v;
+            if (prim < 256 || prim > 519 || it->debug != NULL)
+              goto send_execute;
+            switch (prim)
+              {
+              case 256: v = rcvr; break;
+              case 257: v = it->true_obj; break;
+              case 258: v = it->false_obj; break;
+              case 259: v = nil; break;
+              case 260: v = st_smallint_oop (-1); break;
+              case 261: v = st_smallint_oop (0); break;
+              case 262: v = st_smallint_oop (1); break;
+              case 263: v = st_smallint_oop (2); break;
+              default:
+                /* an instance variable: the slow path checks the
+                 * receiver, and translates pcs for 32-bit images */
+                if (!it->word64 || !st_is_pointer (rcvr) || rcvr == it->ctx)
+                  goto send_execute;
+                {
+                  uint64_t hr = st_header (vm, rcvr);
+                  if (!st_fmt_is_pointers (st_hdr_format (hr)) || st_hdr_num_slots (hr) == ST_OVERFLOW_SLOTS
+                      || st_hdr_num_slots (hr) <= prim - 264 || !st_interp_valid_obj (vm, rcvr))
+                    goto send_execute;
+                }
+                v = st_fetch (vm, rcvr, prim - 264);
+                break;
+              }
+            it->stats.sends++;
+            it->stats.primitive_calls++;
+            it->prim_fail_code = 0;
+            sp -= argc;
+            slots[sp] = v;
+            RELOAD_LIMIT ();
+            NEXT;
+          }
+        if (ST_UNLIKELY ((guint) argc != h->num_args || h->num_temps < h->num_args))
+          goto send_execute;
+        guint frame = h->large_frame ? ST_LARGE_FRAME : ST_SMALL_FRAME;
+        if (frame < h->num_temps + 4)
+          frame = h->num_temps + 4;
+        uint64_t n = ST_CTX_TEMP0 + frame;
+        uint64_t bytes = st_object_bytes_for_slots (n);
+        StOop ctx = it->eden_next;
+        if (ST_UNLIKELY (n >= ST_OVERFLOW_SLOTS || bytes > it->eden_end - ctx))
+          goto send_execute;
+        it->eden_next = ctx + bytes;
+        if (ST_UNLIKELY (it->eden_next > it->eden_trigger || it->gc_stress))
+          st_gc_request (vm);
+        it->stats.sends++;
+        it->stats.bytes_allocated += bytes;
+        it->stats.contexts_allocated++;
+        it->prim_fail_code = 0;
+        uint64_t *p = st_ptr (vm, ctx);
+        *p++ = st_hdr_make ((guint) n, 0, ST_FMT_FIXED_INDEXABLE, it->ci_context);
+        const uint64_t *args = &slots[sp - argc + 1];
+        p[ST_CTX_SENDER] = it->ctx;
+        p[ST_CTX_PC] = st_smallint_oop ((int64_t) h->initial_pc + 1);
+        p[ST_CTX_STACKP] = st_smallint_oop (h->num_temps);
+        p[ST_CTX_METHOD] = method;
+        p[ST_CTX_CLOSURE] = nil;
+        p[ST_CTX_RECEIVER] = rcvr;
+        /* nil everywhere, then the arguments (a constant count for small
+         * frames: the compiler writes it with wide stores) */
+        if (n == ST_CTX_TEMP0 + ST_SMALL_FRAME)
+          for (uint64_t i = ST_CTX_TEMP0; i < ST_CTX_TEMP0 + ST_SMALL_FRAME; i++)
+            p[i] = nil;
+        else
+          for (uint64_t i = ST_CTX_TEMP0; i < n; i++)
+            p[i] = nil;
+        for (int i = 0; i < argc; i++)
+          p[ST_CTX_TEMP0 + i] = args[i];
+        /* the sender's registers, as st_interp_save_registers writes them */
+        sp -= argc + 1;
+        slots[ST_CTX_PC] = st_smallint_oop ((int64_t) pc + 1);
+        slots[ST_CTX_STACKP] = st_smallint_oop (sp - (ST_CTX_TEMP0 - 1));
+        /* the new context's, in it and here */
+        it->ctx = it->home = ctx;
+        it->slots = it->temps = slots = temps = p;
+        it->ctx_size = it->temps_size = ctx_size = temps_size = n;
+        it->sp = sp = ST_CTX_TEMP0 + h->num_temps - 1;
+        it->method = method;
+        it->bc = bc = st_bytes (vm, method);
+        it->pc = pc = h->initial_pc;
+        it->pc_end = pc_end = h->end_pc;
+        it->num_literals = num_literals = h->num_literals;
+        lits = st_ptr (vm, method) + 2;
+        it->receiver = receiver = rcvr;
+        it->rcvr_pc_fix = !it->word64 && st_interp_needs_pc_fix (it, rcvr);
+        it->set_base = set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
+        it->ext_a = it->ext_b = 0;
+        it->num_ext_b = 0;
+        RCVR_SETUP ();
+        RELOAD_LIMIT ();
+        NEXT;
+
+      send_execute:
+        {
+          /* a copy: a primitive may flush the cache the entry lives in */
+          StMethodHeader hdr = *h;
+          SYNC_OUT ();
+          it->stats.sends++;
+          st_interp_execute (it, method, &hdr, argc, sel);
+          SYNC_IN ();
+        }
+        NEXT;
+      send_slow:
+        CALL (st_interp_send (it, sel, argc, false, 0));
+        NEXT;
+      }
+
+      /* ---- returns ----
+       * The fast path: a local return (a method returning from its own
+       * context, or a block to its caller) into a MethodContext that can
+       * resume, whose method's decoded header is cached.  The rest
+       * (non-local returns, unwinding, cannotReturn:, BlockContexts,
+       * anything odd) goes to st_interp_return. */
+    do_return:
+      {
+        StOop ctx = it->ctx;
+        if (ret_from_method && (it->home != ctx || (closures && slots[ST_CTX_CLOSURE] != nil)))
+          goto return_slow;
+        StOop target = slots[ST_CTX_SENDER];
+        if (ST_UNLIKELY (!st_is_pointer (target) || !st_interp_valid_obj (vm, target)))
+          goto return_slow;
+        uint64_t th = st_header (vm, target);
+        guint tn = st_hdr_num_slots (th);
+        if (ST_UNLIKELY (st_hdr_class_index (th) != it->ci_context || tn == ST_OVERFLOW_SLOTS || tn <= ST_CTX_TEMP0))
+          goto return_slow;
+        uint64_t *ts = st_ptr (vm, target) + 1;
+        StOop tpc = ts[ST_CTX_PC], tsp = ts[ST_CTX_STACKP], tm = ts[ST_CTX_METHOD];
+        guint hc = (guint) (tm >> 4) & (ST_HEADER_CACHE_SIZE - 1);
+        if (ST_UNLIKELY (!st_is_smallint (tpc) || !st_is_smallint (tsp) || tm == 0
+                         || it->header_cache[hc].method != tm))
+          goto return_slow;
+        const StMethodHeader *h = &it->header_cache[hc].hdr;
+        int64_t pc0 = st_smallint_value (tpc) - 1, spv = st_smallint_value (tsp);
+        /* room to push the value: spv + TEMP0 slots in use of tn */
+        if (ST_UNLIKELY (pc0 < (int64_t) h->initial_pc || pc0 >= (int64_t) h->end_pc || spv < 0
+                         || (uint64_t) spv + ST_CTX_TEMP0 >= tn))
+          goto return_slow;
+        /* Terminate the context left (nil is old: no barrier), and take
+         * it back when it is eden's newest object and cannot have escaped
+         * (no debugger: it keeps contexts by address). */
+        slots[ST_CTX_SENDER] = nil;
+        slots[ST_CTX_PC] = nil;
+        if (ctx >= it->reclaim_floor && ctx < it->eden_next && it->debug == NULL
+            && st_object_end (vm, ctx) == it->eden_next)
+          it->eden_next = st_object_start (vm, ctx);
+        /* written directly from here on */
+        st_gc_remember_if_old (vm, target);
+        it->ctx = it->home = target;
+        it->slots = it->temps = slots = temps = ts;
+        it->ctx_size = it->temps_size = ctx_size = temps_size = tn;
+        sp = spv + ST_CTX_TEMP0 - 1;
+        it->method = tm;
+        it->bc = bc = st_bytes (vm, tm);
+        it->pc = pc = (uint64_t) pc0;
+        it->pc_end = pc_end = h->end_pc;
+        it->num_literals = num_literals = h->num_literals;
+        lits = st_ptr (vm, tm) + 2;
+        it->receiver = receiver = ts[ST_CTX_RECEIVER];
+        it->rcvr_pc_fix = !it->word64 && st_interp_needs_pc_fix (it, receiver);
+        it->set_base = set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
+        it->ext_a = it->ext_b = 0;
+        it->num_ext_b = 0;
+        RCVR_SETUP ();
+        slots[++sp] = ret_value;
+        RELOAD_LIMIT ();
+        NEXT;
+
+      return_slow:
+        CALL (st_interp_return (it, ret_value, ret_from_method));
+        NEXT;
+      }
+
+#if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
+    checked_dispatch:
+      /* NEXT counted this bytecode and read it: undo both for the check */
+      if (ST_UNLIKELY ((gint64) count - 1 >= limit))
+        {
+          count--;
+          pc--;
+          goto loop_top;
+        }
+      DISPATCH (set_base + b);
+#endif
+
     array_failed:
       if (it->stop == ST_RUN_CONTINUE)
         goto stack_underflow;
       NEXT;
 
     bad_pc:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "pc runs outside the method's bytecodes (%" G_GUINT64_FORMAT
-                      " bytes)", it->pc_end);
+                      " bytes)", pc_end);
       continue;
     stack_overflow:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack overflow: the context has %" G_GUINT64_FORMAT " slots",
-                      it->ctx_size);
+                      ctx_size);
       continue;
     stack_underflow:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack underflow: bytecode %u pops below the temporaries", b);
       continue;
     bad_literal:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE,
                       "bytecode %u names a literal (or literal variable) the method (%u literals) lacks", b,
-                      it->num_literals);
+                      num_literals);
       continue;
     bad_inst_var:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE,
                       "bytecode %u names an instance variable the receiver 0x%" G_GINT64_MODIFIER "x lacks", b,
-                      (guint64) it->receiver);
+                      (guint64) receiver);
       continue;
     bad_temp:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode %u names a temporary outside the frame", b);
       continue;
+    bad_special:
+      SYNC_OUT ();
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_OBJECT, "special selector %u missing from the special selectors array",
+                      b);
+      continue;
     bad_bytecode:
+      SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "unknown or unsupported bytecode %u (%s)", b,
-                      it->set_base ? "SistaV1" : (it->block_contexts ? "V3" : "V3PlusClosures"));
+                      set_base ? "SistaV1" : (it->block_contexts ? "V3" : "V3PlusClosures"));
       continue;
     }
 #undef DISPATCH
@@ -1446,11 +1850,28 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #undef TOP
 #undef LIT
 #undef RCVR_SLOT
+#undef RCVR_GET
+#undef RCVR_STORE
+#undef RCVR_SETUP
 #undef TEMP
 #undef LIT_VAR
+#undef LIT_VAR_W
 #undef REMOTE_TEMP
+#undef REMOTE_TEMP_W
+#undef BARRIER
 #undef JUMP
 #undef COND_JUMP
+#undef SEND
+#undef SEND_SUPER
+#undef SEND_SPECIAL
+#undef RETURN
+#undef CALL
+#undef SYNC_IN
+#undef SYNC_OUT
+#undef COMPARE_AND_JUMP
+#undef IN_ROW
+#undef RELOAD_LIMIT
+#undef SET_DTAB
 
   st_interp_save_registers (it);
   st_interp_escape (it);      /* callers may now hold any context */
