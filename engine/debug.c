@@ -1550,6 +1550,7 @@ rewind_to (StDebug *d, Checkpoint *c, GError **error)
   it->gc = now.gc;
   it->eden_start = now.eden_start;
   it->eden_next = now.eden_next;
+  it->eden_clean = now.eden_start;       /* the rewound eden is not known clean */
   it->eden_end = now.eden_end;
   it->eden_trigger = now.eden_trigger;
   it->gc_stress = now.gc_stress;

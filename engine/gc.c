@@ -244,6 +244,7 @@ st_gc_init (StVM *vm, uint64_t eden_bytes, GError **error)
   it->gc = gc;
   it->eden_start = gc->eden_start;
   it->eden_next = gc->eden_start;
+  it->eden_clean = gc->eden_start;
   it->reclaim_floor = gc->eden_start;
   it->eden_end = gc->eden_start + eden_bytes;
   it->eden_trigger = it->eden_end - eden_bytes / 16;
@@ -517,6 +518,7 @@ scavenge (StVM *vm, StGc *gc, bool tenure_all)
   gc->past = future;
   gc->past_next = gc->fut_next;
   it->eden_next = gc->eden_start;
+  it->eden_clean = gc->eden_start;
   it->reclaim_floor = gc->eden_start;
   gc->stats.tenured_bytes += gc->tenured_bytes;
 }

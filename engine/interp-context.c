@@ -249,9 +249,8 @@ st_interp_return (StInterp *it, StOop value, bool from_method)
     return;
   /* The context just left is the newest object and nothing can refer to
    * it: eden takes it back (no debugger: it keeps contexts by address). */
-  if (!nonlocal && ctx >= it->reclaim_floor && ctx < it->eden_next && it->debug == NULL
-      && st_object_end (vm, ctx) == it->eden_next)
-    it->eden_next = st_object_start (vm, ctx);
+  if (!nonlocal)
+    st_interp_reclaim (it, ctx);
   if (it->sp + 1 >= (int64_t) it->ctx_size)
     {
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "no room on the stack of the context returned to");

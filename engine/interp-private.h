@@ -120,6 +120,13 @@ struct _StInterp {
   /* Eden: bump allocation (objmem-new.c); the collector (gc.c) owns the rest. */
   StOop eden_start, eden_next, eden_end;
   StOop eden_trigger;             /* past this a scavenge is requested */
+  /* Eden above eden_next and below eden_clean holds only nil and oops
+   * that are valid now (what contexts taken back left there: their
+   * headers are overwritten with nil), so the send fast path in
+   * interp.c fills a new context's stack with nothing and its temps only.
+   * Reset to eden_start whenever eden's contents stop being trusted
+   * (after a scavenge; a rewind). */
+  StOop eden_clean;
   /* Context reclamation: a context that returns while it is the newest
    * object in eden, and was made after the last time a context could have
    * escaped (thisContext, a closure or BlockContext, a process switch, the
@@ -235,6 +242,22 @@ st_interp_needs_pc_fix (StInterp *it, StOop o)
     return false;
   guint32 ci = st_class_index (it->vm, o);
   return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
+}
+
+/* Take back the context ctx that just returned when it is eden's newest
+ * object and made after the last escape (no debugger: it keeps contexts
+ * by address).  Its header becomes nil: the memory stays clean for
+ * eden_clean. */
+static inline void
+st_interp_reclaim (StInterp *it, StOop ctx)
+{
+  StVM *vm = it->vm;
+  if (ctx >= it->reclaim_floor && ctx < it->eden_next && it->debug == NULL
+      && st_object_end (vm, ctx) == it->eden_next)
+    {
+      it->eden_next = st_object_start (vm, ctx);
+      *st_ptr (vm, it->eden_next) = vm->nil_obj;
+    }
 }
 
 /* From now on no context made so far may be taken back (interp-context.c). */

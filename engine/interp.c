@@ -701,11 +701,12 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   /* The registers of the active context, cached in locals of this loop:
    * the compiler keeps them in machine registers, which it cannot do with
    * the fields of it (every store into a context's slots might alias
-   * them).  The fields stay the truth outside the loop: SYNC_OUT writes
-   * back the three the loop changes itself (sp, pc and the bytecode
-   * count) before anything is called that may look at them or change the
-   * active context, SYNC_IN reads everything again afterwards.  Activation
-   * and return on their fast paths below write both. */
+   * them).  The fields are the truth outside the loop: SYNC_OUT writes
+   * the locals back before anything is called that may look at them or
+   * change the active context, SYNC_IN reads them all again afterwards.
+   * it->ctx, home, method, rcvr_pc_fix and the Sista extensions have no
+   * local: whoever changes them writes the field (the fast send and
+   * return paths below too). */
   uint64_t *slots, *temps;
   int64_t sp;
   uint64_t ctx_size, temps_size;
@@ -714,7 +715,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   const uint64_t *lits;
   guint num_literals;
   StOop receiver;
-  uint64_t *rslots;               /* the receiver's slots when it has pointer slots */
+  uint64_t *rslots = NULL;        /* the receiver's slots when it has pointer slots */
   uint64_t rslots_n;              /* and how many (0: none, or not a valid object) */
   guint set_base;
   uint64_t count;
@@ -759,12 +760,21 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     set_base = it->set_base;                                            \
     count = it->stats.bytecodes;                                        \
     RELOAD_LIMIT ();                                                    \
-    RCVR_SETUP ();                                                      \
+    rslots_n = 0;                                                       \
   } while (0)
 #define SYNC_OUT()                                                      \
   do {                                                                  \
+    it->slots = slots;                                                  \
     it->sp = sp;                                                        \
+    it->ctx_size = ctx_size;                                            \
+    it->temps = temps;                                                  \
+    it->temps_size = temps_size;                                        \
+    it->bc = bc;                                                        \
     it->pc = pc;                                                        \
+    it->pc_end = pc_end;                                                \
+    it->num_literals = num_literals;                                    \
+    it->receiver = receiver;                                            \
+    it->set_base = set_base;                                            \
     it->stats.bytecodes = count;                                        \
   } while (0)
   /* Call out of the loop: whatever is called may switch contexts. */
@@ -807,11 +817,17 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       goto bad_literal;                                                 \
     lits[i_];                                                           \
   })
+/* The receiver's slots are looked up when first needed (the fast send
+ * and return paths set rslots_n to 0). */
 #define RCVR_SLOT(i)                                                    \
   (*({                                                                  \
     guint64 i_ = (i);                                                   \
     if (ST_UNLIKELY (i_ >= rslots_n))                                   \
-      goto bad_inst_var;                                                \
+      {                                                                 \
+        RCVR_SETUP ();                                                  \
+        if (i_ >= rslots_n)                                             \
+          goto bad_inst_var;                                            \
+      }                                                                 \
     &rslots[i_];                                                        \
   }))
 /* Stores into the receiver, a literal variable or a temp vector go
@@ -1661,6 +1677,15 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         it->stats.bytes_allocated += bytes;
         it->stats.contexts_allocated++;
         it->prim_fail_code = 0;
+        if (ST_UNLIKELY (ctx + bytes > it->eden_clean))
+          {
+            /* make the next stretch of eden clean (see eden_clean) */
+            StOop to = MIN (it->eden_end, ctx + MAX (bytes, it->gc_stress ? 0 : 16384));
+            uint64_t *q = st_ptr (vm, ctx);
+            for (uint64_t i = 0; i < (to - ctx) / 8; i++)
+              q[i] = nil;
+            it->eden_clean = to;
+          }
         uint64_t *p = st_ptr (vm, ctx);
         *p++ = st_hdr_make ((guint) n, 0, ST_FMT_FIXED_INDEXABLE, it->ci_context);
         const uint64_t *args = &slots[sp - argc + 1];
@@ -1670,37 +1695,33 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         p[ST_CTX_METHOD] = method;
         p[ST_CTX_CLOSURE] = nil;
         p[ST_CTX_RECEIVER] = rcvr;
-        /* nil everywhere, then the arguments (a constant count for small
-         * frames: the compiler writes it with wide stores) */
-        if (n == ST_CTX_TEMP0 + ST_SMALL_FRAME)
-          for (uint64_t i = ST_CTX_TEMP0; i < ST_CTX_TEMP0 + ST_SMALL_FRAME; i++)
-            p[i] = nil;
-        else
-          for (uint64_t i = ST_CTX_TEMP0; i < n; i++)
-            p[i] = nil;
+        /* the arguments and nil temps; the stack above holds what clean
+         * eden held (nil, or valid oops a context taken back left) */
         for (int i = 0; i < argc; i++)
           p[ST_CTX_TEMP0 + i] = args[i];
+        for (uint64_t i = ST_CTX_TEMP0 + argc; i < ST_CTX_TEMP0 + h->num_temps; i++)
+          p[i] = nil;
         /* the sender's registers, as st_interp_save_registers writes them */
         sp -= argc + 1;
         slots[ST_CTX_PC] = st_smallint_oop ((int64_t) pc + 1);
         slots[ST_CTX_STACKP] = st_smallint_oop (sp - (ST_CTX_TEMP0 - 1));
-        /* the new context's, in it and here */
+        /* the new context's */
         it->ctx = it->home = ctx;
-        it->slots = it->temps = slots = temps = p;
-        it->ctx_size = it->temps_size = ctx_size = temps_size = n;
-        it->sp = sp = ST_CTX_TEMP0 + h->num_temps - 1;
         it->method = method;
-        it->bc = bc = st_bytes (vm, method);
-        it->pc = pc = h->initial_pc;
-        it->pc_end = pc_end = h->end_pc;
-        it->num_literals = num_literals = h->num_literals;
+        slots = temps = p;
+        ctx_size = temps_size = n;
+        sp = ST_CTX_TEMP0 + h->num_temps - 1;
+        bc = st_bytes (vm, method);
+        pc = h->initial_pc;
+        pc_end = h->end_pc;
+        num_literals = h->num_literals;
         lits = st_ptr (vm, method) + 2;
-        it->receiver = receiver = rcvr;
+        receiver = rcvr;
         it->rcvr_pc_fix = !it->word64 && st_interp_needs_pc_fix (it, rcvr);
-        it->set_base = set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
+        set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
         it->ext_a = it->ext_b = 0;
         it->num_ext_b = 0;
-        RCVR_SETUP ();
+        rslots_n = 0;
         RELOAD_LIMIT ();
         NEXT;
 
@@ -1750,31 +1771,28 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
                          || (uint64_t) spv + ST_CTX_TEMP0 >= tn))
           goto return_slow;
         /* Terminate the context left (nil is old: no barrier), and take
-         * it back when it is eden's newest object and cannot have escaped
-         * (no debugger: it keeps contexts by address). */
+         * it back when it can be (st_interp_reclaim). */
         slots[ST_CTX_SENDER] = nil;
         slots[ST_CTX_PC] = nil;
-        if (ctx >= it->reclaim_floor && ctx < it->eden_next && it->debug == NULL
-            && st_object_end (vm, ctx) == it->eden_next)
-          it->eden_next = st_object_start (vm, ctx);
+        st_interp_reclaim (it, ctx);
         /* written directly from here on */
         st_gc_remember_if_old (vm, target);
         it->ctx = it->home = target;
-        it->slots = it->temps = slots = temps = ts;
-        it->ctx_size = it->temps_size = ctx_size = temps_size = tn;
-        sp = spv + ST_CTX_TEMP0 - 1;
         it->method = tm;
-        it->bc = bc = st_bytes (vm, tm);
-        it->pc = pc = (uint64_t) pc0;
-        it->pc_end = pc_end = h->end_pc;
-        it->num_literals = num_literals = h->num_literals;
+        slots = temps = ts;
+        ctx_size = temps_size = tn;
+        sp = spv + ST_CTX_TEMP0 - 1;
+        bc = st_bytes (vm, tm);
+        pc = (uint64_t) pc0;
+        pc_end = h->end_pc;
+        num_literals = h->num_literals;
         lits = st_ptr (vm, tm) + 2;
-        it->receiver = receiver = ts[ST_CTX_RECEIVER];
+        receiver = ts[ST_CTX_RECEIVER];
         it->rcvr_pc_fix = !it->word64 && st_interp_needs_pc_fix (it, receiver);
-        it->set_base = set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
+        set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
         it->ext_a = it->ext_b = 0;
         it->num_ext_b = 0;
-        RCVR_SETUP ();
+        rslots_n = 0;
         slots[++sp] = ret_value;
         RELOAD_LIMIT ();
         NEXT;
