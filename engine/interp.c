@@ -970,13 +970,29 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
   /* Both sets cover all 256 opcodes (unused ones have rows too). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
   static const void *const dispatch_table[512] = {
 #define ST_BC_LABEL(set, id, first, last, len, op, base, arg, flags) \
     [SET_BASE_##set + (first) ... SET_BASE_##set + (last)] = &&set##_##id,
     ST_BYTECODES_V3 (ST_BC_LABEL)
     ST_BYTECODES_SISTA (ST_BC_LABEL)
 #undef ST_BC_LABEL
+    /* The commonest special selectors get a label each (their rows'
+     * code with `which` a constant), overriding the rows' entries. */
+#define SPECIAL_LABELS(w, label)                                        \
+    [SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&label,             \
+    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&label,
+    SPECIAL_LABELS (0, special_0) SPECIAL_LABELS (1, special_1) SPECIAL_LABELS (2, special_2)
+    SPECIAL_LABELS (3, special_3) SPECIAL_LABELS (4, special_4) SPECIAL_LABELS (5, special_5)
+    SPECIAL_LABELS (6, special_6) SPECIAL_LABELS (7, special_7)
+#undef SPECIAL_LABELS
+    [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT - BASE (V3, SEND_SPECIAL)] = &&special_at_label,
+    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT] = &&special_at_label,
+    [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&special_at_put_label,
+    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT_PUT] = &&special_at_put_label,
   };
+#pragma GCC diagnostic pop
 #define DISPATCH(x) goto *dispatch_table[(x)]
   /* The bytecode count is compared with the limit only when the limit
    * could be reached: straight-line code runs at most pc_end - pc
@@ -1803,6 +1819,43 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       }
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
+      /* The arithmetic and comparison special selectors with `which` a
+       * constant (the switch in arith_special folds away). */
+#define ARITH_LABEL(w)                                                  \
+    special_##w:                                                        \
+      {                                                                 \
+        StOop r;                                                        \
+        if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                        \
+          goto stack_underflow;                                         \
+        if (ST_LIKELY (arith_special (it, (w), slots[sp - 1], slots[sp], &r))) \
+          {                                                             \
+            if ((w) >= 2 && (w) <= 7)                                   \
+              COMPARE_AND_JUMP (r);                                     \
+            slots[--sp] = r;                                            \
+            NEXT;                                                       \
+          }                                                             \
+        SEND_SPECIAL (w);                                               \
+      }
+      ARITH_LABEL (0) ARITH_LABEL (1) ARITH_LABEL (2) ARITH_LABEL (3)
+      ARITH_LABEL (4) ARITH_LABEL (5) ARITH_LABEL (6) ARITH_LABEL (7)
+#undef ARITH_LABEL
+#define AT_LABEL(label, w)                                              \
+    label:                                                              \
+      {                                                                 \
+        int argc = (w) == SPECIAL_AT ? 1 : 2;                           \
+        StOop r;                                                        \
+        if (sp - argc >= ST_CTX_TEMP0 && special_at (it, (w), &slots[sp], &r)) \
+          {                                                             \
+            sp -= argc;                                                 \
+            slots[sp] = r;                                              \
+            NEXT;                                                       \
+          }                                                             \
+        SEND_SPECIAL (w);                                               \
+      }
+      AT_LABEL (special_at_label, SPECIAL_AT)
+      AT_LABEL (special_at_put_label, SPECIAL_AT_PUT)
+#undef AT_LABEL
+
     checked_dispatch:
       /* NEXT counted this bytecode and read it: undo both for the check */
       if (ST_UNLIKELY ((gint64) count - 1 >= limit))

@@ -562,6 +562,107 @@ test_limits (void)
   run_free (&r);
 }
 
+/* Bytecode limits stop exactly where they say, whatever the code between:
+ * sends and returns (their fast paths), a comparison fused with its
+ * conditional jump, and 600 bytecodes of straight-line code (the loop
+ * compares the count with the limit only where it could be reached).
+ * One bytecode at a time, in uneven chunks and in one run, the method
+ * ends after the same count with the same result. */
+static void
+limits_program (Run *r)
+{
+  run_setup (r, ST_FAMILY_SPUR, 8, 68021);
+  /* Object>>inc: x  ^x + 1 */
+  guint8 inc[] = { V3_PUSH_TEMP (0), V3_PUSH_ONE, V3_PLUS, V3_RETURN_TOP };
+  thaw_builder_method (r->b, r->k->object_class, "inc:", 1, 1, 0, NULL, 0, inc, sizeof inc);
+  StOop lits[] = { st_smallint_oop (0), st_smallint_oop (50), thaw_builder_symbol (r->b, "inc:"),
+                   thaw_builder_symbol (r->b, "quit") };
+  GByteArray *c = g_byte_array_new ();
+#define EMIT(x) do { guint8 x_ = (x); g_byte_array_append (c, &x_, 1); } while (0)
+  EMIT (V3_PUSH_LIT (0));
+  EMIT (V3_POP_TEMP (0));
+  guint loop = c->len;
+  EMIT (V3_PUSH_TEMP (0));
+  EMIT (V3_PUSH_LIT (1));
+  EMIT (178);                        /* < */
+  guint body = 4 + 600 + 2;          /* skipped by the long jump false */
+  EMIT (172 + body / 256);
+  EMIT (body % 256);
+  EMIT (V3_PUSH_SELF);
+  EMIT (V3_PUSH_TEMP (0));
+  EMIT (V3_SEND1 (2));
+  EMIT (V3_POP_TEMP (0));
+  for (int i = 0; i < 300; i++)
+    {
+      EMIT (V3_PUSH_ONE);
+      EMIT (V3_POP);
+    }
+  int64_t back = (int64_t) loop - (int64_t) (c->len + 2);
+  EMIT (164 + (int) ((back - (back & 255)) / 256));
+  EMIT ((guint8) (back & 255));
+  EMIT (V3_PUSH_SELF);
+  EMIT (V3_SEND0 (3));
+  EMIT (V3_RETURN_SELF);
+#undef EMIT
+  run_method (r, 1, lits, 4, c->data, c->len);
+  g_byte_array_unref (c);
+}
+
+static void
+test_limits_exact (void)
+{
+  g_autoptr (GError) error = NULL;
+  /* one run */
+  Run whole;
+  limits_program (&whole);
+  StRunStatus s = run_go (&whole, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmphex (temp (&whole, 0), ==, st_smallint_oop (50));
+  uint64_t total = st_interp_stats (whole.vm)->bytecodes;
+  g_assert_cmpuint (total, >, 50 * 600);
+
+  /* one bytecode at a time */
+  Run step;
+  limits_program (&step);
+  s = run_go (&step, 1, &error);
+  g_assert_no_error (error);
+  uint64_t n = 1;
+  while (s == ST_RUN_BYTECODE_LIMIT)
+    {
+      g_assert_cmpuint (st_interp_stats (step.vm)->bytecodes, ==, n);
+      s = st_interp_run (step.vm, 1, 0, &error);
+      g_assert_no_error (error);
+      n++;
+    }
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmpuint (st_interp_stats (step.vm)->bytecodes, ==, total);
+  g_assert_cmphex (temp (&step, 0), ==, st_smallint_oop (50));
+
+  /* uneven chunks */
+  static const uint64_t chunks[] = { 3, 7, 599, 600, 601, 4095, 4096, 4097, 13, 1 };
+  Run chunked;
+  limits_program (&chunked);
+  uint64_t done = 0;
+  guint i = 0;
+  s = run_go (&chunked, chunks[0], &error);
+  while (s == ST_RUN_BYTECODE_LIMIT)
+    {
+      done += chunks[i % G_N_ELEMENTS (chunks)];
+      g_assert_cmpuint (st_interp_stats (chunked.vm)->bytecodes, ==, done);
+      i++;
+      s = st_interp_run (chunked.vm, chunks[i % G_N_ELEMENTS (chunks)], 0, &error);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  g_assert_cmpuint (st_interp_stats (chunked.vm)->bytecodes, ==, total);
+  g_assert_cmphex (temp (&chunked, 0), ==, st_smallint_oop (50));
+  g_assert_cmpuint (st_interp_stats (chunked.vm)->sends, ==, st_interp_stats (whole.vm)->sends);
+  run_free (&whole);
+  run_free (&step);
+  run_free (&chunked);
+}
+
 /* Float arithmetic: boxed in 32-bit images, SmallFloat64 in 64-bit ones;
  * Float basicAt: 1 answers the high word of the IEEE double. */
 static void
@@ -768,6 +869,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/damaged", test_damaged);
   g_test_add_func ("/engine/interp/timer-preempts", test_timer_preempts);
   g_test_add_func ("/engine/interp/limits", test_limits);
+  g_test_add_func ("/engine/interp/limits-exact", test_limits_exact);
   g_test_add_func ("/engine/interp/trap-from-thread", test_trap_from_thread);
   g_test_add_func ("/engine/interp/cannot-return", test_cannot_return);
   g_test_add_func ("/engine/interp/unwind-marker", test_unwind_marker);
