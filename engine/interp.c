@@ -968,6 +968,38 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SEND (ss_, sn_);                                                    \
   } while (0)
 
+/* Special selectors 0-15 (arithmetic, comparisons) on SmallIntegers in
+ * place, else sent.  Ends the bytecode. */
+#define ARITH_SEND(w)                                                   \
+  do {                                                                  \
+    guint w_ = (w);                                                     \
+    StOop r_;                                                           \
+    if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
+      goto stack_underflow;                                             \
+    if (ST_LIKELY (arith_special (it, w_, slots[sp - 1], slots[sp], &r_))) \
+      {                                                                 \
+        if (w_ >= 2 && w_ <= 7)                                         \
+          COMPARE_AND_JUMP (r_);                                        \
+        slots[--sp] = r_;                                               \
+        NEXT;                                                           \
+      }                                                                 \
+    SEND_SPECIAL (w_);                                                  \
+  } while (0)
+/* at: / at:put: on an Array in place, else sent.  Ends the bytecode. */
+#define AT_SEND(w)                                                      \
+  do {                                                                  \
+    guint w_ = (w);                                                     \
+    int argc_ = w_ == SPECIAL_AT ? 1 : 2;                               \
+    StOop r_;                                                           \
+    if (sp - argc_ >= ST_CTX_TEMP0 && special_at (it, w_, &slots[sp], &r_)) \
+      {                                                                 \
+        sp -= argc_;                                                    \
+        slots[sp] = r_;                                                 \
+        NEXT;                                                           \
+      }                                                                 \
+    SEND_SPECIAL (w_);                                                  \
+  } while (0)
+
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
   /* Both sets cover all 256 opcodes (unused ones have rows too). */
 #pragma GCC diagnostic push
@@ -1255,20 +1287,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       }
       NEXT;
     V3_SEND_ARITH:
-      {
-        guint which = b - FIRST (V3, SEND_ARITH);
-        StOop r;
-        if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))
-          goto stack_underflow;
-        if (ST_LIKELY (arith_special (it, which, slots[sp - 1], slots[sp], &r)))
-          {
-            if (which >= 2 && which <= 7)
-              COMPARE_AND_JUMP (r);
-            slots[--sp] = r;
-            NEXT;
-          }
-        SEND_SPECIAL (which);
-      }
+      ARITH_SEND (b - FIRST (V3, SEND_ARITH));
     V3_SEND_SPECIAL:
       {
         /* == and class never send; at: and at:put: on Arrays are
@@ -1329,19 +1348,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       {
         guint which = b - FIRST (SISTA, SEND_SPECIAL);
         if (which < 16)
-          {
-            StOop r;
-            if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))
-              goto stack_underflow;
-            if (ST_LIKELY (arith_special (it, which, slots[sp - 1], slots[sp], &r)))
-              {
-                if (which >= 2 && which <= 7)
-                  COMPARE_AND_JUMP (r);
-                slots[--sp] = r;
-                NEXT;
-              }
-            SEND_SPECIAL (which);
-          }
+          ARITH_SEND (which);
         if (which == SPECIAL_IDENTICAL || which == SPECIAL_NOT_IDENTICAL)
           {
             StOop y = POP ();
@@ -1603,16 +1610,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         guint which = set_base ? b - FIRST (SISTA, SEND_SPECIAL)
                                : b - FIRST (V3, SEND_SPECIAL) + BASE (V3, SEND_SPECIAL);
         if (which == SPECIAL_AT || which == SPECIAL_AT_PUT)
-          {
-            int argc = which == SPECIAL_AT ? 1 : 2;
-            StOop r;
-            if (sp - argc >= ST_CTX_TEMP0 && special_at (it, which, &slots[sp], &r))
-              {
-                sp -= argc;
-                slots[sp] = r;
-                NEXT;
-              }
-          }
+          AT_SEND (which);
         SEND_SPECIAL (which);
       }
 
@@ -1821,40 +1819,16 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
       /* The arithmetic and comparison special selectors with `which` a
        * constant (the switch in arith_special folds away). */
-#define ARITH_LABEL(w)                                                  \
-    special_##w:                                                        \
-      {                                                                 \
-        StOop r;                                                        \
-        if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                        \
-          goto stack_underflow;                                         \
-        if (ST_LIKELY (arith_special (it, (w), slots[sp - 1], slots[sp], &r))) \
-          {                                                             \
-            if ((w) >= 2 && (w) <= 7)                                   \
-              COMPARE_AND_JUMP (r);                                     \
-            slots[--sp] = r;                                            \
-            NEXT;                                                       \
-          }                                                             \
-        SEND_SPECIAL (w);                                               \
-      }
-      ARITH_LABEL (0) ARITH_LABEL (1) ARITH_LABEL (2) ARITH_LABEL (3)
-      ARITH_LABEL (4) ARITH_LABEL (5) ARITH_LABEL (6) ARITH_LABEL (7)
-#undef ARITH_LABEL
-#define AT_LABEL(label, w)                                              \
-    label:                                                              \
-      {                                                                 \
-        int argc = (w) == SPECIAL_AT ? 1 : 2;                           \
-        StOop r;                                                        \
-        if (sp - argc >= ST_CTX_TEMP0 && special_at (it, (w), &slots[sp], &r)) \
-          {                                                             \
-            sp -= argc;                                                 \
-            slots[sp] = r;                                              \
-            NEXT;                                                       \
-          }                                                             \
-        SEND_SPECIAL (w);                                               \
-      }
-      AT_LABEL (special_at_label, SPECIAL_AT)
-      AT_LABEL (special_at_put_label, SPECIAL_AT_PUT)
-#undef AT_LABEL
+    special_0: ARITH_SEND (0);
+    special_1: ARITH_SEND (1);
+    special_2: ARITH_SEND (2);
+    special_3: ARITH_SEND (3);
+    special_4: ARITH_SEND (4);
+    special_5: ARITH_SEND (5);
+    special_6: ARITH_SEND (6);
+    special_7: ARITH_SEND (7);
+    special_at_label: AT_SEND (SPECIAL_AT);
+    special_at_put_label: AT_SEND (SPECIAL_AT_PUT);
 
     checked_dispatch:
       /* NEXT counted this bytecode and read it: undo both for the check */
@@ -1940,6 +1914,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #undef SYNC_IN
 #undef SYNC_OUT
 #undef COMPARE_AND_JUMP
+#undef ARITH_SEND
+#undef AT_SEND
 #undef IN_ROW
 #undef RELOAD_LIMIT
 #undef SET_DTAB
