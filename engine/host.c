@@ -96,7 +96,8 @@ struct _StHost {
   bool cursor_changed;
   guint32 *scratch;           /* the polling comparison's buffer */
   gsize scratch_len;
-  gint debug_busy;            /* atomic: a debugger command runs (see send_cmd) */
+  gint debug_busy;            /* a debugger command runs (see send_cmd) */
+  GMutex busy_lock;           /* makes reading debug_busy and asking for a trap one step */
   StDebug *debug;             /* attached by the first st_host_debug, else NULL */
   StDebugScript *script;
 
@@ -473,8 +474,12 @@ send_cmd (StHost *host, Cmd *c)
    * interrupt it. */
   bool can_wait = c->kind == CMD_WAKE || c->kind == CMD_SCREEN || c->kind == CMD_GC || c->kind == CMD_SAVE
                   || c->kind == CMD_INSPECT;
+  /* Under the lock: a trap asked for after the engine marked itself busy
+   * and cleared the trap would otherwise cut the command short. */
+  g_mutex_lock (&host->busy_lock);
   if (!(g_atomic_int_get (&host->debug_busy) && can_wait))
     st_interp_request_trap (host->vm);
+  g_mutex_unlock (&host->busy_lock);
   st_io_wake (host->io);
 }
 
@@ -839,8 +844,10 @@ do_debug (StHost *host, const char *command)
   /* The trap this command's arrival asked for would end a step before
    * its bytecode.  Busy first, then clear: input arriving in between must
    * not set it again (send_cmd). */
+  g_mutex_lock (&host->busy_lock);
   g_atomic_int_set (&host->debug_busy, 1);
   __atomic_store_n (&st_interp (host->vm)->trap, 0, __ATOMIC_RELAXED);
+  g_mutex_unlock (&host->busy_lock);
   GString *out = g_string_new (NULL);
   GError *error = NULL;
   if (*line != '\0')
@@ -1046,6 +1053,7 @@ st_host_new (StVM *vm, GMainContext *ui, StHostNotify notify, gpointer data, con
   host->commands = g_async_queue_new ();
   host->slice_seconds = options && options->slice_seconds > 0 ? options->slice_seconds : 0.015;
   g_mutex_init (&host->frame_lock);
+  g_mutex_init (&host->busy_lock);
   host->io = st_io (vm);
   host->input = st_io_input (vm);
   if (options && options->screen_width > 0 && options->screen_height > 0)
@@ -1083,6 +1091,7 @@ st_host_free (StHost *host)
   link_unref (host->link);
   g_main_context_unref (host->ui);
   g_mutex_clear (&host->frame_lock);
+  g_mutex_clear (&host->busy_lock);
   g_free (host->frame);
   g_free (host->scratch);
   g_free (host->halt_reason);
