@@ -1019,6 +1019,12 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SPECIAL_LABELS (3, special_3) SPECIAL_LABELS (4, special_4) SPECIAL_LABELS (5, special_5)
     SPECIAL_LABELS (6, special_6) SPECIAL_LABELS (7, special_7)
 #undef SPECIAL_LABELS
+    /* and the pushes of the first four temps (the index a constant) */
+#define PUSH_TEMP_LABEL(i)                                              \
+    [SET_BASE_V3 + FIRST (V3, PUSH_TEMP) + (i)] = &&push_temp_##i,      \
+    [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&push_temp_##i,
+    PUSH_TEMP_LABEL (0) PUSH_TEMP_LABEL (1) PUSH_TEMP_LABEL (2) PUSH_TEMP_LABEL (3)
+#undef PUSH_TEMP_LABEL
     [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT - BASE (V3, SEND_SPECIAL)] = &&special_at_label,
     [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT] = &&special_at_label,
     [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&special_at_put_label,
@@ -1819,6 +1825,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
       /* The arithmetic and comparison special selectors with `which` a
        * constant (the switch in arith_special folds away). */
+    push_temp_0: PUSH (TEMP (0)); NEXT;
+    push_temp_1: PUSH (TEMP (1)); NEXT;
+    push_temp_2: PUSH (TEMP (2)); NEXT;
+    push_temp_3: PUSH (TEMP (3)); NEXT;
     special_0: ARITH_SEND (0);
     special_1: ARITH_SEND (1);
     special_2: ARITH_SEND (2);
