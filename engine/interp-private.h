@@ -260,6 +260,18 @@ st_interp_reclaim (StInterp *it, StOop ctx)
     }
 }
 
+/* Slots of a new MethodContext for a method: its frame (small or large,
+ * as the header says, at least the temps and room for 4 more) after the
+ * fixed fields. */
+static inline uint64_t
+st_interp_context_slots (const StMethodHeader *hdr)
+{
+  guint frame = hdr->large_frame ? ST_LARGE_FRAME : ST_SMALL_FRAME;
+  if (frame < hdr->num_temps + 4)
+    frame = hdr->num_temps + 4;
+  return ST_CTX_TEMP0 + frame;
+}
+
 /* From now on no context made so far may be taken back (interp-context.c). */
 static inline void
 st_interp_escape (StInterp *it)

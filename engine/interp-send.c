@@ -109,10 +109,8 @@ st_interp_activate (StInterp *it, StOop method, const StMethodHeader *hdr, int a
                       hdr->num_temps, argc);
       return false;
     }
-  guint frame = hdr->large_frame ? ST_LARGE_FRAME : ST_SMALL_FRAME;
-  if (frame < hdr->num_temps + 4)
-    frame = hdr->num_temps + 4;
-  StOop ctx = st_objmem_new_object (vm, it->ci_context, ST_FMT_FIXED_INDEXABLE, ST_CTX_TEMP0 + frame);
+  uint64_t n = st_interp_context_slots (hdr);
+  StOop ctx = st_objmem_new_object (vm, it->ci_context, ST_FMT_FIXED_INDEXABLE, n);
   if (ctx == 0)
     {
       it->stop = ST_RUN_NO_MEMORY;
@@ -135,7 +133,7 @@ st_interp_activate (StInterp *it, StOop method, const StMethodHeader *hdr, int a
 
   it->ctx = ctx;
   it->slots = p;
-  it->ctx_size = ST_CTX_TEMP0 + frame;
+  it->ctx_size = n;
   it->sp = ST_CTX_TEMP0 + hdr->num_temps - 1;
   it->home = ctx;
   it->temps = p;
@@ -204,8 +202,12 @@ st_interp_call_primitive (StInterp *it, guint prim, int argc)
 }
 
 void
-st_interp_execute (StInterp *it, StOop method, const StMethodHeader *hdr, int argc, StOop selector)
+st_interp_execute (StInterp *it, StOop method, const StMethodHeader *hdr_in, int argc, StOop selector)
 {
+  /* A copy: hdr_in may lie in the method cache, which a primitive that
+   * collects or becomes flushes before the method is activated. */
+  StMethodHeader copy = *hdr_in;
+  const StMethodHeader *hdr = &copy;
   it->prim_fail_code = 0;
   if (hdr->primitive != 0)
     {

@@ -785,6 +785,28 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     SYNC_IN ();                                                         \
   } while (0)
 
+/* Make MethodContext c (its slots at s, n of them) running method m
+ * (header h) the active context at pc and sp, as st_interp_load_context
+ * would; for the fast send and return paths, which checked it all. */
+#define ENTER_CONTEXT(c, s, n, m, h, at_pc, at_sp)                      \
+  do {                                                                  \
+    it->ctx = it->home = (c);                                           \
+    it->method = (m);                                                   \
+    slots = temps = (s);                                                \
+    ctx_size = temps_size = (n);                                        \
+    sp = (at_sp);                                                       \
+    bc = st_bytes (vm, (m));                                            \
+    pc = (at_pc);                                                       \
+    pc_end = (h)->end_pc;                                               \
+    num_literals = (h)->num_literals;                                   \
+    lits = st_ptr (vm, (m)) + 2;                                        \
+    receiver = (s)[ST_CTX_RECEIVER];                                    \
+    it->rcvr_pc_fix = st_interp_needs_pc_fix (it, receiver);            \
+    set_base = (h)->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0; \
+    it->ext_a = it->ext_b = 0;                                          \
+    it->num_ext_b = 0;                                                  \
+    rslots_n = 0;                                                       \
+  } while (0)
 #define BYTE()                                                          \
   ({                                                                    \
     if (ST_UNLIKELY (pc >= pc_end))                                     \
@@ -1682,10 +1704,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           }
         if (ST_UNLIKELY ((guint) argc != h->num_args || h->num_temps < h->num_args))
           goto send_execute;
-        guint frame = h->large_frame ? ST_LARGE_FRAME : ST_SMALL_FRAME;
-        if (frame < h->num_temps + 4)
-          frame = h->num_temps + 4;
-        uint64_t n = ST_CTX_TEMP0 + frame;
+        uint64_t n = st_interp_context_slots (h);
         uint64_t bytes = st_object_bytes_for_slots (n);
         StOop ctx = it->eden_next;
         if (ST_UNLIKELY (n >= ST_OVERFLOW_SLOTS || bytes > it->eden_end - ctx))
@@ -1725,35 +1744,15 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         sp -= argc + 1;
         slots[ST_CTX_PC] = st_smallint_oop ((int64_t) pc + 1);
         slots[ST_CTX_STACKP] = st_smallint_oop (sp - (ST_CTX_TEMP0 - 1));
-        /* the new context's */
-        it->ctx = it->home = ctx;
-        it->method = method;
-        slots = temps = p;
-        ctx_size = temps_size = n;
-        sp = ST_CTX_TEMP0 + h->num_temps - 1;
-        bc = st_bytes (vm, method);
-        pc = h->initial_pc;
-        pc_end = h->end_pc;
-        num_literals = h->num_literals;
-        lits = st_ptr (vm, method) + 2;
-        receiver = rcvr;
-        it->rcvr_pc_fix = !it->word64 && st_interp_needs_pc_fix (it, rcvr);
-        set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
-        it->ext_a = it->ext_b = 0;
-        it->num_ext_b = 0;
-        rslots_n = 0;
+        ENTER_CONTEXT (ctx, p, n, method, h, h->initial_pc, ST_CTX_TEMP0 + h->num_temps - 1);
         RELOAD_LIMIT ();
         NEXT;
 
       send_execute:
-        {
-          /* a copy: a primitive may flush the cache the entry lives in */
-          StMethodHeader hdr = *h;
-          SYNC_OUT ();
-          it->stats.sends++;
-          st_interp_execute (it, method, &hdr, argc, sel);
-          SYNC_IN ();
-        }
+        SYNC_OUT ();
+        it->stats.sends++;
+        st_interp_execute (it, method, h, argc, sel);
+        SYNC_IN ();
         NEXT;
       send_slow:
         CALL (st_interp_send (it, sel, argc, false, 0));
@@ -1797,22 +1796,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         st_interp_reclaim (it, ctx);
         /* written directly from here on */
         st_gc_remember_if_old (vm, target);
-        it->ctx = it->home = target;
-        it->method = tm;
-        slots = temps = ts;
-        ctx_size = temps_size = tn;
-        sp = spv + ST_CTX_TEMP0 - 1;
-        bc = st_bytes (vm, tm);
-        pc = (uint64_t) pc0;
-        pc_end = h->end_pc;
-        num_literals = h->num_literals;
-        lits = st_ptr (vm, tm) + 2;
-        receiver = ts[ST_CTX_RECEIVER];
-        it->rcvr_pc_fix = !it->word64 && st_interp_needs_pc_fix (it, receiver);
-        set_base = h->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0;
-        it->ext_a = it->ext_b = 0;
-        it->num_ext_b = 0;
-        rslots_n = 0;
+        ENTER_CONTEXT (target, ts, tn, tm, h, (uint64_t) pc0, spv + ST_CTX_TEMP0 - 1);
         slots[++sp] = ret_value;
         RELOAD_LIMIT ();
         NEXT;
@@ -1923,6 +1907,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #undef CALL
 #undef SYNC_IN
 #undef SYNC_OUT
+#undef ENTER_CONTEXT
 #undef COMPARE_AND_JUMP
 #undef ARITH_SEND
 #undef AT_SEND
