@@ -15,6 +15,7 @@
 #include "interp-private.h"
 #include "plugins.h"
 #include "plugins/bitblt.h"
+#include "prim-call.h"
 #include "prim-table.h"
 #include "support.h"
 
@@ -62,24 +63,10 @@ call (P *p, const char *module, const char *name, StOop *out, int argc, ...)
 {
   StPrimFn fn = st_prims_named_lookup (module, name);
   g_assert_nonnull (fn);
-  int64_t sp0 = p->it->sp;
-  st_push (p->it, p->vm->nil_obj);
   va_list ap;
   va_start (ap, argc);
-  for (int i = 0; i < argc; i++)
-    st_push (p->it, va_arg (ap, StOop));
+  StPrimResult r = thaw_test_prim_callv (p->it, fn, out, p->vm->nil_obj, argc, ap);
   va_end (ap);
-  StPrimResult r = fn (p->vm, argc);
-  if (r == ST_PRIM_OK)
-    {
-      g_assert_cmpint (p->it->sp, ==, sp0 + 1);
-      *out = st_pop (p->it);
-    }
-  else
-    {
-      g_assert_cmpint (p->it->sp, ==, sp0 + 1 + argc);
-      p->it->sp = sp0;
-    }
   return r;
 }
 

@@ -12,6 +12,7 @@
 #include "builder.h"
 #include "interp-private.h"
 #include "plugins.h"
+#include "prim-call.h"
 #include "support.h"
 
 typedef __int128 i128;
@@ -70,24 +71,10 @@ call (P *p, const char *module, const char *name, StOop *out, StOop rcvr, int ar
 {
   StPrimFn fn = st_prims_named_lookup (module, name);
   g_assert_nonnull (fn);
-  int64_t sp0 = p->it->sp;
-  st_push (p->it, rcvr);
   va_list ap;
   va_start (ap, argc);
-  for (int i = 0; i < argc; i++)
-    st_push (p->it, va_arg (ap, StOop));
+  StPrimResult r = thaw_test_prim_callv (p->it, fn, out, rcvr, argc, ap);
   va_end (ap);
-  StPrimResult r = fn (p->vm, argc);
-  if (r == ST_PRIM_OK)
-    {
-      g_assert_cmpint (p->it->sp, ==, sp0 + 1);
-      *out = st_pop (p->it);
-    }
-  else
-    {
-      g_assert_cmpint (p->it->sp, ==, sp0 + 1 + argc);
-      p->it->sp = sp0;
-    }
   return r;
 }
 

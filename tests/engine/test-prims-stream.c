@@ -14,6 +14,7 @@
 #include "interp-private.h"
 #include "plugins.h"
 #include "prim-table.h"
+#include "prim-call.h"
 #include "support.h"
 
 enum { SENDER, PC, STACKP, METHOD, CLOSURE, RECEIVER, TEMP0 };
@@ -75,24 +76,10 @@ p_free (P *p)
 static StPrimResult
 call (P *p, StPrimFn fn, StOop *out, StOop rcvr, int argc, ...)
 {
-  int64_t sp0 = p->it->sp;
-  st_push (p->it, rcvr);
   va_list ap;
   va_start (ap, argc);
-  for (int i = 0; i < argc; i++)
-    st_push (p->it, va_arg (ap, StOop));
+  StPrimResult r = thaw_test_prim_callv (p->it, fn, out, rcvr, argc, ap);
   va_end (ap);
-  StPrimResult r = fn (p->vm, argc);
-  if (r == ST_PRIM_OK)
-    {
-      g_assert_cmpint (p->it->sp, ==, sp0 + 1);
-      *out = st_pop (p->it);
-    }
-  else
-    {
-      g_assert_cmpint (p->it->sp, ==, sp0 + 1 + argc);
-      p->it->sp = sp0;
-    }
   return r;
 }
 
