@@ -1554,6 +1554,7 @@ rewind_to (StDebug *d, Checkpoint *c, GError **error)
   it->eden_end = now.eden_end;
   it->eden_trigger = now.eden_trigger;
   it->gc_stress = now.gc_stress;
+  st_interp_eden_changed (it);
   it->debug_clock_ns_per_bc = now.debug_clock_ns_per_bc;
   it->debug_clock_base_usecs = now.debug_clock_base_usecs;
   it->gc_pending = false;

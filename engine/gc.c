@@ -253,6 +253,7 @@ st_gc_init (StVM *vm, uint64_t eden_bytes, GError **error)
   vm->young_segment = (StSegment) { .start = gc->new_start, .bytes = gc->new_bytes, .file_start = gc->new_start };
   const char *stress = g_getenv ("THAW_GC_STRESS");
   it->gc_stress = ST_GC_STRESS || (stress != NULL && *stress != '\0' && g_strcmp0 (stress, "0") != 0);
+  st_interp_eden_changed (it);
   /* Nothing is remembered or marked yet, whatever the file said. */
   clear_header_bits (vm);
   return TRUE;
@@ -330,7 +331,10 @@ st_gc_set_stress (StVM *vm, gboolean on)
 {
   StInterp *it = st_interp (vm);
   if (it != NULL)
-    it->gc_stress = on;
+    {
+      it->gc_stress = on;
+      st_interp_eden_changed (it);
+    }
 }
 
 void
@@ -519,6 +523,7 @@ scavenge (StVM *vm, StGc *gc, bool tenure_all)
   gc->past_next = gc->fut_next;
   it->eden_next = gc->eden_start;
   it->eden_clean = gc->eden_start;
+  st_interp_eden_changed (it);
   it->reclaim_floor = gc->eden_start;
   gc->stats.tenured_bytes += gc->tenured_bytes;
 }

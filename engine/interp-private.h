@@ -71,6 +71,10 @@ enum {
 typedef struct {
   StOop selector;
   guint32 class_index;
+  /* slots of a context for method (st_interp_context_slots) when the send
+   * fast path may activate it in place (no primitive, temps and
+   * arguments that agree, a context of the usual size); else 0 */
+  guint32 ctx_slots;
   StOop method;
   StMethodHeader hdr;
 } StCacheEntry;
@@ -127,6 +131,10 @@ struct _StInterp {
    * Reset to eden_start whenever eden's contents stop being trusted
    * (after a scavenge; a rewind). */
   StOop eden_clean;
+  /* The send fast path allocates a context without further checks while
+   * it ends at or below this: MIN (eden_trigger, eden_clean), or
+   * eden_start in stress mode (st_interp_eden_changed keeps it). */
+  StOop eden_fast_end;
   /* Context reclamation: a context that returns while it is the newest
    * object in eden, and was made after the last time a context could have
    * escaped (thisContext, a closure or BlockContext, a process switch, the
@@ -242,6 +250,14 @@ st_interp_needs_pc_fix (StInterp *it, StOop o)
     return false;
   guint32 ci = st_class_index (it->vm, o);
   return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
+}
+
+/* Whoever changes eden_clean, eden_trigger, eden_end or gc_stress calls
+ * this. */
+static inline void
+st_interp_eden_changed (StInterp *it)
+{
+  it->eden_fast_end = it->gc_stress ? it->eden_start : MIN (it->eden_trigger, it->eden_clean);
 }
 
 /* Take back the context ctx that just returned when it is eden's newest

@@ -391,6 +391,11 @@ st_interp_send (StInterp *it, StOop selector, int argc, bool super, StOop direct
       return;
     }
   if (ci != 0)
-    *e = (StCacheEntry) { .selector = selector, .class_index = ci, .method = method, .hdr = hdr };
+    {
+      uint64_t n = st_interp_context_slots (&hdr);
+      bool fast = hdr.primitive == 0 && hdr.num_temps >= hdr.num_args && n < ST_OVERFLOW_SLOTS;
+      *e = (StCacheEntry) { .selector = selector, .class_index = ci, .ctx_slots = fast ? (guint32) n : 0,
+                            .method = method, .hdr = hdr };
+    }
   st_interp_execute (it, method, &hdr, argc, selector);
 }

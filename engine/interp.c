@@ -697,6 +697,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   StRunStatus status;
   const StOop nil = it->nil;
   const bool closures = vm->personality.closures;
+  const bool word64 = it->word64;
+  /* the image's SmallInteger range, tagged */
+  G_GNUC_UNUSED const int64_t tagged_min = (int64_t) st_smallint_oop (it->int_min);
+  G_GNUC_UNUSED const int64_t tagged_max = (int64_t) st_smallint_oop (it->int_max);
 
   /* The registers of the active context, cached in locals of this loop:
    * the compiler keeps them in machine registers, which it cannot do with
@@ -712,7 +716,6 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   uint64_t ctx_size, temps_size;
   const guint8 *bc;
   uint64_t pc, pc_end;
-  const uint64_t *lits;
   guint num_literals;
   StOop receiver;
   uint64_t *rslots = NULL;        /* the receiver's slots when it has pointer slots */
@@ -754,7 +757,6 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     bc = it->bc;                                                        \
     pc = it->pc;                                                        \
     pc_end = it->pc_end;                                                \
-    lits = st_ptr (vm, it->method) + 2;                                 \
     num_literals = it->num_literals;                                    \
     receiver = it->receiver;                                            \
     set_base = it->set_base;                                            \
@@ -787,7 +789,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 
 /* Make MethodContext c (its slots at s, n of them) running method m
  * (header h) the active context at pc and sp, as st_interp_load_context
- * would; for the fast send and return paths, which checked it all. */
+ * would; for the fast send and return paths, which checked it all.
+ * Unlike st_interp_load_context it leaves the Sista extensions alone:
+ * they are 0 here unless a prefix stood right before a send or return,
+ * which the compilers never emit (and Cog does not clear them either). */
 #define ENTER_CONTEXT(c, s, n, m, h, at_pc, at_sp)                      \
   do {                                                                  \
     it->ctx = it->home = (c);                                           \
@@ -799,12 +804,9 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     pc = (at_pc);                                                       \
     pc_end = (h)->end_pc;                                               \
     num_literals = (h)->num_literals;                                   \
-    lits = st_ptr (vm, (m)) + 2;                                        \
     receiver = (s)[ST_CTX_RECEIVER];                                    \
-    it->rcvr_pc_fix = st_interp_needs_pc_fix (it, receiver);            \
+    it->rcvr_pc_fix = !word64 && st_interp_needs_pc_fix (it, receiver); \
     set_base = (h)->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0; \
-    it->ext_a = it->ext_b = 0;                                          \
-    it->num_ext_b = 0;                                                  \
     rslots_n = 0;                                                       \
   } while (0)
 #define BYTE()                                                          \
@@ -837,7 +839,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     guint i_ = (i);                                                     \
     if (ST_UNLIKELY (i_ >= num_literals))                               \
       goto bad_literal;                                                 \
-    lits[i_];                                                           \
+    ((const uint64_t *) bc)[1 + i_]; /* the literals follow the header */ \
   })
 /* The receiver's slots are looked up when first needed (the fast send
  * and return paths set rslots_n to 0). */
@@ -937,46 +939,67 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         SEND (st_special (vm, ST_SPLOB_SELECTOR_MUST_BE_BOOLEAN), 0);   \
       }                                                                 \
   } while (0)
+/* A forward jump by off (>= 0). */
+#define JUMP_FWD(off)                                                   \
+  do {                                                                  \
+    uint64_t t_ = pc + (off);                                           \
+    if (ST_UNLIKELY (t_ >= pc_end))                                     \
+      goto bad_pc;                                                      \
+    pc = t_;                                                            \
+  } while (0)
 /* A SmallInteger comparison followed by a conditional jump (nearly
  * always) jumps at once instead of pushing the Boolean for the jump to
  * pop, as the classic VMs do.  Both bytecodes count; never across a
  * check boundary, so a debugger stepping one bytecode at a time sees
- * both.  r is the comparison's Boolean, the two operands still on the
- * stack. */
+ * both.  c is the comparison's outcome, the two operands still on the
+ * stack.  (The conditional jumps it knows all jump forward.) */
 #define IN_ROW(x, set, id) ((x) >= FIRST (set, id) && (x) <= LAST (set, id))
-#define COMPARE_AND_JUMP(r)                                             \
+#define FUSED_JUMP(c)                                                   \
   do {                                                                  \
     if ((gint64) count + 1 < limit && pc + 1 < pc_end)                  \
       {                                                                 \
         guint nb_ = bc[pc];                                             \
-        int64_t off_;                                                   \
-        bool when_;                                                     \
-        guint len_ = 1;                                                 \
+        bool c_ = (c);                                                  \
         if (set_base == 0)                                              \
           {                                                             \
             if (IN_ROW (nb_, V3, SHORT_JUMP_FALSE))                     \
-              off_ = (int64_t) nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE), when_ = false; \
-            else if (IN_ROW (nb_, V3, LONG_JUMP_FALSE))                 \
-              off_ = (int64_t) (nb_ - FIRST (V3, LONG_JUMP_FALSE)) * 256 + bc[pc + 1], when_ = false, len_ = 2; \
-            else if (IN_ROW (nb_, V3, LONG_JUMP_TRUE))                  \
-              off_ = (int64_t) (nb_ - FIRST (V3, LONG_JUMP_TRUE)) * 256 + bc[pc + 1], when_ = true, len_ = 2; \
-            else                                                        \
-              break;                                                    \
+              {                                                         \
+                count++;                                                \
+                pc++;                                                   \
+                sp -= 2;                                                \
+                if (!c_)                                                \
+                  JUMP_FWD (nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE)); \
+                NEXT;                                                   \
+              }                                                         \
+            if (IN_ROW (nb_, V3, LONG_JUMP_TRUE) || IN_ROW (nb_, V3, LONG_JUMP_FALSE)) \
+              {                                                         \
+                /* both rows: 4 opcodes, the offset's high bits */     \
+                uint64_t off_ = (uint64_t) (nb_ & 3) * 256 + bc[pc + 1]; \
+                count++;                                                \
+                pc += 2;                                                \
+                sp -= 2;                                                \
+                if (c_ == IN_ROW (nb_, V3, LONG_JUMP_TRUE))             \
+                  JUMP_FWD (off_);                                      \
+                NEXT;                                                   \
+              }                                                         \
           }                                                             \
-        else if (IN_ROW (nb_, SISTA, SHORT_JUMP_FALSE))                 \
-          off_ = (int64_t) nb_ - FIRST (SISTA, SHORT_JUMP_FALSE) + BASE (SISTA, SHORT_JUMP_FALSE), when_ = false; \
-        else if (IN_ROW (nb_, SISTA, SHORT_JUMP_TRUE))                  \
-          off_ = (int64_t) nb_ - FIRST (SISTA, SHORT_JUMP_TRUE) + BASE (SISTA, SHORT_JUMP_TRUE), when_ = true; \
-        else                                                            \
-          break;                                                        \
-        count++;                                                        \
-        pc += len_;                                                     \
-        sp -= 2;                                                        \
-        if ((r) == (when_ ? it->true_obj : it->false_obj))              \
-          JUMP (off_);                                                  \
-        NEXT;                                                           \
+        else if (IN_ROW (nb_, SISTA, SHORT_JUMP_TRUE) || IN_ROW (nb_, SISTA, SHORT_JUMP_FALSE)) \
+          {                                                             \
+            /* both rows: 8 opcodes, offsets 1..8 */                   \
+            count++;                                                    \
+            pc++;                                                       \
+            sp -= 2;                                                    \
+            if (c_ == IN_ROW (nb_, SISTA, SHORT_JUMP_TRUE))             \
+              JUMP_FWD ((nb_ & 7) + 1);                                 \
+            NEXT;                                                       \
+          }                                                             \
       }                                                                 \
   } while (0)
+_Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FALSE) == 1
+                && FIRST (V3, LONG_JUMP_TRUE) % 4 == 0 && FIRST (V3, LONG_JUMP_FALSE) % 4 == 0
+                && FIRST (SISTA, SHORT_JUMP_TRUE) % 8 == 0 && FIRST (SISTA, SHORT_JUMP_FALSE) % 8 == 0
+                && BASE (SISTA, SHORT_JUMP_TRUE) == 1 && BASE (SISTA, SHORT_JUMP_FALSE) == 1,
+                "the fused jumps decode offsets from the opcodes' low bits");
 /* The special selectors that are not answered in place are sent. */
 #define SEND_SPECIAL(which)                                             \
   do {                                                                  \
@@ -1001,7 +1024,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     if (ST_LIKELY (arith_special (it, w_, slots[sp - 1], slots[sp], &r_))) \
       {                                                                 \
         if (w_ >= 2 && w_ <= 7)                                         \
-          COMPARE_AND_JUMP (r_);                                        \
+          FUSED_JUMP (r_ == it->true_obj);                              \
         slots[--sp] = r_;                                               \
         NEXT;                                                           \
       }                                                                 \
@@ -1020,6 +1043,38 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         NEXT;                                                           \
       }                                                                 \
     SEND_SPECIAL (w_);                                                  \
+  } while (0)
+
+/* Special selectors 2-7 (x op y) on two SmallIntegers: tagged
+ * SmallIntegers compare as their values do.  Ends the bytecode. */
+#define COMPARE_SEND(w, op)                                             \
+  do {                                                                  \
+    if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
+      goto stack_underflow;                                             \
+    StOop x_ = slots[sp - 1], y_ = slots[sp];                           \
+    if (ST_UNLIKELY (!st_is_smallint (x_) || !st_is_smallint (y_)))     \
+      SEND_SPECIAL (w);                                                 \
+    bool r_ = (int64_t) x_ op (int64_t) y_;                             \
+    FUSED_JUMP (r_);                                                    \
+    slots[--sp] = r_ ? it->true_obj : it->false_obj;                    \
+    NEXT;                                                               \
+  } while (0)
+/* Special selectors 0 and 1 (+, -) on two SmallIntegers, on their
+ * tagged forms: x + (y - 1) and x - (y - 1) are tagged too, a 64-bit
+ * overflow is one of the heap's 61-bit range, and the image's own
+ * range is checked on the tagged result.  Ends the bytecode. */
+#define ADD_SUB_SEND(w, builtin)                                        \
+  do {                                                                  \
+    if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
+      goto stack_underflow;                                             \
+    StOop x_ = slots[sp - 1], y_ = slots[sp];                           \
+    int64_t t_;                                                         \
+    if (ST_UNLIKELY (!st_is_smallint (x_) || !st_is_smallint (y_)      \
+                     || builtin ((int64_t) x_, (int64_t) y_ - 1, &t_)   \
+                     || t_ < tagged_min || t_ > tagged_max))            \
+      SEND_SPECIAL (w);                                                 \
+    slots[--sp] = (StOop) t_;                                           \
+    NEXT;                                                               \
   } while (0)
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
@@ -1047,6 +1102,13 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&push_temp_##i,
     PUSH_TEMP_LABEL (0) PUSH_TEMP_LABEL (1) PUSH_TEMP_LABEL (2) PUSH_TEMP_LABEL (3)
 #undef PUSH_TEMP_LABEL
+    /* and the pushes of the small integers -1..2 (the value a constant) */
+    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 0] = &&push_int_m1,
+    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 1] = &&push_int_0,
+    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 2] = &&push_int_1,
+    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 3] = &&push_int_2,
+    [SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 0] = &&push_int_0,
+    [SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 1] = &&push_int_1,
     [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT - BASE (V3, SEND_SPECIAL)] = &&special_at_label,
     [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT] = &&special_at_label,
     [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&special_at_put_label,
@@ -1066,12 +1128,25 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   (dtab = (gint64) (count + (pc_end - pc)) < limit ? dispatch_table + set_base : checked_table)
   /* Each bytecode ends by dispatching the next itself (one indirect jump
    * per bytecode kind predicts far better than one shared jump). */
+#if defined (__x86_64__)
+  /* The check that pc is inside the method as an asm goto: gcc then
+   * keeps the dispatch on the fall-through path instead of jumping to a
+   * shared copy of it (one taken branch per bytecode less). */
+#define NEXT                                                            \
+  do {                                                                  \
+    count++;                                                            \
+    asm goto ("cmp %1, %0\n\tjae %l[bad_pc]" : : "r" (pc), "r" (pc_end) : "cc" : bad_pc); \
+    b = bc[pc++];                                                       \
+    goto *dtab[b];                                                      \
+  } while (0)
+#else
 #define NEXT                                                            \
   do {                                                                  \
     count++;                                                            \
     b = BYTE ();                                                        \
     goto *dtab[b];                                                      \
   } while (0)
+#endif
 #else
 #define SET_DTAB() ((void) 0)
 #define ST_BC_CASE(set, id, first, last, len, op, base, arg, flags) \
@@ -1660,12 +1735,16 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           goto send_slow;
         guint32 ci = st_interp_class_index_of (it, rcvr);
         StCacheEntry *e = &it->cache[st_interp_cache_slot (sel, ci)];
-        if (ST_UNLIKELY (ci == 0 || e->selector != sel || e->class_index != ci || e->method == 0))
+        /* (filled entries have a class index and a method) */
+        if (ST_UNLIKELY (e->selector != sel || e->class_index != ci || ci == 0))
           goto send_slow;
         const StMethodHeader *h = &e->hdr;
         StOop method = e->method;
-        if (h->primitive != 0)
+        uint64_t n = e->ctx_slots;
+        if (n == 0)
           {
+            /* not activated here: a quick primitive is answered here,
+             * anything else goes to st_interp_execute */
             guint prim = h->primitive;
             StOop v;
             if (prim < 256 || prim > 519 || it->debug != NULL)
@@ -1702,29 +1781,34 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
             RELOAD_LIMIT ();
             NEXT;
           }
-        if (ST_UNLIKELY ((guint) argc != h->num_args || h->num_temps < h->num_args))
+        if (ST_UNLIKELY ((guint) argc != h->num_args))
           goto send_execute;
-        uint64_t n = st_interp_context_slots (h);
-        uint64_t bytes = st_object_bytes_for_slots (n);
+        uint64_t bytes = (n + 1) * 8;   /* st_object_bytes_for_slots: n < ST_OVERFLOW_SLOTS */
         StOop ctx = it->eden_next;
-        if (ST_UNLIKELY (n >= ST_OVERFLOW_SLOTS || bytes > it->eden_end - ctx))
-          goto send_execute;
+        if (ST_UNLIKELY (ctx + bytes > it->eden_fast_end))
+          {
+            /* past the scavenge trigger, into eden not yet clean, or
+             * in stress mode */
+            if (bytes > it->eden_end - ctx)
+              goto send_execute;
+            if (ctx + bytes > it->eden_trigger || it->gc_stress)
+              st_gc_request (vm);
+            if (ctx + bytes > it->eden_clean)
+              {
+                /* make the next stretch of eden clean (see eden_clean) */
+                StOop to = MIN (it->eden_end, ctx + MAX (bytes, it->gc_stress ? 0 : 16384));
+                uint64_t *q = st_ptr (vm, ctx);
+                for (uint64_t i = 0; i < (to - ctx) / 8; i++)
+                  q[i] = nil;
+                it->eden_clean = to;
+                st_interp_eden_changed (it);
+              }
+          }
         it->eden_next = ctx + bytes;
-        if (ST_UNLIKELY (it->eden_next > it->eden_trigger || it->gc_stress))
-          st_gc_request (vm);
         it->stats.sends++;
         it->stats.bytes_allocated += bytes;
         it->stats.contexts_allocated++;
         it->prim_fail_code = 0;
-        if (ST_UNLIKELY (ctx + bytes > it->eden_clean))
-          {
-            /* make the next stretch of eden clean (see eden_clean) */
-            StOop to = MIN (it->eden_end, ctx + MAX (bytes, it->gc_stress ? 0 : 16384));
-            uint64_t *q = st_ptr (vm, ctx);
-            for (uint64_t i = 0; i < (to - ctx) / 8; i++)
-              q[i] = nil;
-            it->eden_clean = to;
-          }
         uint64_t *p = st_ptr (vm, ctx);
         *p++ = st_hdr_make ((guint) n, 0, ST_FMT_FIXED_INDEXABLE, it->ci_context);
         const uint64_t *args = &slots[sp - argc + 1];
@@ -1813,14 +1897,18 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     push_temp_1: PUSH (TEMP (1)); NEXT;
     push_temp_2: PUSH (TEMP (2)); NEXT;
     push_temp_3: PUSH (TEMP (3)); NEXT;
-    special_0: ARITH_SEND (0);
-    special_1: ARITH_SEND (1);
-    special_2: ARITH_SEND (2);
-    special_3: ARITH_SEND (3);
-    special_4: ARITH_SEND (4);
-    special_5: ARITH_SEND (5);
-    special_6: ARITH_SEND (6);
-    special_7: ARITH_SEND (7);
+    push_int_m1: PUSH (st_smallint_oop (-1)); NEXT;
+    push_int_0: PUSH (st_smallint_oop (0)); NEXT;
+    push_int_1: PUSH (st_smallint_oop (1)); NEXT;
+    push_int_2: PUSH (st_smallint_oop (2)); NEXT;
+    special_0: ADD_SUB_SEND (0, __builtin_add_overflow);
+    special_1: ADD_SUB_SEND (1, __builtin_sub_overflow);
+    special_2: COMPARE_SEND (2, <);
+    special_3: COMPARE_SEND (3, >);
+    special_4: COMPARE_SEND (4, <=);
+    special_5: COMPARE_SEND (5, >=);
+    special_6: COMPARE_SEND (6, ==);
+    special_7: COMPARE_SEND (7, !=);
     special_at_label: AT_SEND (SPECIAL_AT);
     special_at_put_label: AT_SEND (SPECIAL_AT_PUT);
 
@@ -1908,7 +1996,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #undef SYNC_IN
 #undef SYNC_OUT
 #undef ENTER_CONTEXT
-#undef COMPARE_AND_JUMP
+#undef FUSED_JUMP
+#undef JUMP_FWD
+#undef COMPARE_SEND
+#undef ADD_SUB_SEND
 #undef ARITH_SEND
 #undef AT_SEND
 #undef IN_ROW
