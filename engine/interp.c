@@ -34,7 +34,7 @@
 
 G_DEFINE_QUARK (st-interp-error-quark, st_interp_error)
 
-#define CHECK_INTERVAL 4096
+#define CHECK_INTERVAL 16384
 
 void
 st_interp_fail (StVM *vm, int code, const char *fmt, ...)
