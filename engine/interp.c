@@ -913,6 +913,66 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     if (back_)                                                          \
       RELOAD_LIMIT ();                                                  \
   } while (0)
+/* Activate method m_ (header h_, a context of n_ slots, bytes_ bytes at
+ * c_, which the caller found room for below eden_fast_end) for receiver
+ * r_ and a_ arguments on the stack, and go on in it: the fast send paths
+ * (do_send, TRY_SEND). */
+#define ACTIVATE(c_, bytes_, n_, h_, m_, r_, a_)                        \
+  do {                                                                  \
+    it->eden_next = (c_) + (bytes_);                                    \
+    it->stats.sends++;                                                  \
+    it->stats.bytes_allocated += (bytes_);                              \
+    it->stats.contexts_allocated++;                                     \
+    it->prim_fail_code = 0;                                             \
+    uint64_t *p_ = st_ptr (vm, (c_));                                   \
+    *p_++ = st_hdr_make ((guint) (n_), 0, ST_FMT_FIXED_INDEXABLE, it->ci_context); \
+    const uint64_t *args_ = &slots[sp - (a_) + 1];                      \
+    p_[ST_CTX_SENDER] = it->ctx;                                        \
+    p_[ST_CTX_PC] = st_smallint_oop ((int64_t) (h_)->initial_pc + 1);   \
+    p_[ST_CTX_STACKP] = st_smallint_oop ((h_)->num_temps);              \
+    p_[ST_CTX_METHOD] = (m_);                                           \
+    p_[ST_CTX_CLOSURE] = nil;                                           \
+    p_[ST_CTX_RECEIVER] = (r_);                                         \
+    /* the arguments and nil temps; the stack above holds what clean    \
+     * eden held (nil, or valid oops a context taken back left) */      \
+    for (int i_ = 0; i_ < (a_); i_++)                                   \
+      p_[ST_CTX_TEMP0 + i_] = args_[i_];                                \
+    for (uint64_t i_ = ST_CTX_TEMP0 + (a_); i_ < ST_CTX_TEMP0 + (h_)->num_temps; i_++) \
+      p_[i_] = nil;                                                     \
+    /* the sender's registers, as st_interp_save_registers writes them */ \
+    sp -= (a_) + 1;                                                     \
+    slots[ST_CTX_PC] = st_smallint_oop ((int64_t) pc + 1);              \
+    slots[ST_CTX_STACKP] = st_smallint_oop (sp - (ST_CTX_TEMP0 - 1));   \
+    ENTER_CONTEXT ((c_), p_, (n_), (m_), (h_), (h_)->initial_pc, ST_CTX_TEMP0 + (h_)->num_temps - 1); \
+    RELOAD_LIMIT ();                                                    \
+    NEXT;                                                               \
+  } while (0)
+/* A send of a literal selector with a constant argument count (the send
+ * rows): the common case, a cache hit on a method activated here, is done
+ * in place, so that each row has its own copy (the argument count folds
+ * in, and the jump to the callee's first bytecode is the row's own);
+ * anything else goes to do_send. */
+#define TRY_SEND(sel, argc)                                             \
+  do {                                                                  \
+    StOop ts_sel_ = send_sel = (sel);                                   \
+    const int ts_argc_ = send_argc = (argc);                            \
+    if (ST_UNLIKELY (sp - ts_argc_ < ST_CTX_TEMP0 || it->trace_sends != 0)) \
+      goto do_send;                                                     \
+    StOop ts_rcvr_ = slots[sp - ts_argc_];                              \
+    if (ST_UNLIKELY (st_is_pointer (ts_rcvr_) && !st_interp_valid_oop (vm, ts_rcvr_))) \
+      goto do_send;                                                     \
+    guint32 ts_ci_ = st_interp_class_index_of (it, ts_rcvr_);           \
+    StCacheEntry *ts_e_ = &it->cache[st_interp_cache_slot (ts_sel_, ts_ci_)]; \
+    uint64_t ts_n_ = ts_e_->ctx_slots;                                  \
+    if (ST_UNLIKELY (ts_e_->selector != ts_sel_ || ts_e_->class_index != ts_ci_ || ts_ci_ == 0 \
+                     || ts_n_ == 0 || ts_e_->hdr.num_args != (guint) ts_argc_)) \
+      goto do_send;                                                     \
+    uint64_t ts_bytes_ = (ts_n_ + 1) * 8;                               \
+    StOop ts_ctx_ = it->eden_next;                                      \
+    if (ST_UNLIKELY (ts_ctx_ + ts_bytes_ > it->eden_fast_end))          \
+      goto do_send;                                                     \
+    ACTIVATE (ts_ctx_, ts_bytes_, ts_n_, &ts_e_->hdr, ts_e_->method, ts_rcvr_, ts_argc_); \
+  } while (0)
 /* Sends go to the shared code at do_send, returns to do_return. */
 #define SEND(sel, n)                                                    \
   do {                                                                  \
@@ -1412,11 +1472,13 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
           }
         goto special_send;
       }
+      /* Three rows of 16, one per argument count. */
     V3_SEND_LIT_0:
+      TRY_SEND (LIT (b & 15), 0);
     V3_SEND_LIT_1:
+      TRY_SEND (LIT (b & 15), 1);
     V3_SEND_LIT_2:
-      /* Three rows of 16: the row's ARG is the argument count. */
-      SEND (LIT (b & 15), (int) ((b - FIRST (V3, SEND_LIT_0)) >> 4));
+      TRY_SEND (LIT (b & 15), 2);
 
       /* ---------------- SistaV1 ---------------- */
     SISTA_PUSH_RCVR_VAR:
@@ -1468,9 +1530,11 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
         goto special_send;
       }
     SISTA_SEND_LIT_0:
+      TRY_SEND (LIT (b & 15), 0);
     SISTA_SEND_LIT_1:
+      TRY_SEND (LIT (b & 15), 1);
     SISTA_SEND_LIT_2:
-      SEND (LIT (b & 15), (int) ((b - FIRST (SISTA, SEND_LIT_0)) >> 4));
+      TRY_SEND (LIT (b & 15), 2);
     SISTA_SHORT_JUMP:
       JUMP ((int64_t) b - FIRST (SISTA, SHORT_JUMP) + BASE (SISTA, SHORT_JUMP));
       NEXT;
@@ -1804,33 +1868,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
                 st_interp_eden_changed (it);
               }
           }
-        it->eden_next = ctx + bytes;
-        it->stats.sends++;
-        it->stats.bytes_allocated += bytes;
-        it->stats.contexts_allocated++;
-        it->prim_fail_code = 0;
-        uint64_t *p = st_ptr (vm, ctx);
-        *p++ = st_hdr_make ((guint) n, 0, ST_FMT_FIXED_INDEXABLE, it->ci_context);
-        const uint64_t *args = &slots[sp - argc + 1];
-        p[ST_CTX_SENDER] = it->ctx;
-        p[ST_CTX_PC] = st_smallint_oop ((int64_t) h->initial_pc + 1);
-        p[ST_CTX_STACKP] = st_smallint_oop (h->num_temps);
-        p[ST_CTX_METHOD] = method;
-        p[ST_CTX_CLOSURE] = nil;
-        p[ST_CTX_RECEIVER] = rcvr;
-        /* the arguments and nil temps; the stack above holds what clean
-         * eden held (nil, or valid oops a context taken back left) */
-        for (int i = 0; i < argc; i++)
-          p[ST_CTX_TEMP0 + i] = args[i];
-        for (uint64_t i = ST_CTX_TEMP0 + argc; i < ST_CTX_TEMP0 + h->num_temps; i++)
-          p[i] = nil;
-        /* the sender's registers, as st_interp_save_registers writes them */
-        sp -= argc + 1;
-        slots[ST_CTX_PC] = st_smallint_oop ((int64_t) pc + 1);
-        slots[ST_CTX_STACKP] = st_smallint_oop (sp - (ST_CTX_TEMP0 - 1));
-        ENTER_CONTEXT (ctx, p, n, method, h, h->initial_pc, ST_CTX_TEMP0 + h->num_temps - 1);
-        RELOAD_LIMIT ();
-        NEXT;
+        ACTIVATE (ctx, bytes, n, h, method, rcvr, argc);
 
       send_execute:
         SYNC_OUT ();
@@ -1996,6 +2034,8 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef SYNC_IN
 #undef SYNC_OUT
 #undef ENTER_CONTEXT
+#undef ACTIVATE
+#undef TRY_SEND
 #undef FUSED_JUMP
 #undef JUMP_FWD
 #undef COMPARE_SEND
