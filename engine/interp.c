@@ -31,6 +31,7 @@
 #include "image-write.h"
 #include "interp-private.h"
 #include "bytecodes.h"
+#include "disasm.h"
 
 G_DEFINE_QUARK (st-interp-error-quark, st_interp_error)
 
@@ -504,6 +505,32 @@ periodic_check (StInterp *it, uint64_t max_bytecodes, gint64 deadline)
     next = it->stats.bytecodes;  /* the debugger looks at every boundary */
   __atomic_store_n (&it->check_at, (gint64) next, __ATOMIC_RELAXED);
   return ST_RUN_CONTINUE;
+}
+
+/* The opcode of the instruction holding byte it->pc - 1 of the active
+ * method: the bytecode that failed (the loop has read its opcode and maybe
+ * operands; it keeps no copy of the opcode for the fast handlers), found
+ * by decoding from the method's first bytecode; that byte itself when the
+ * method does not decode that far. */
+static guint
+failing_opcode (StInterp *it)
+{
+  StMethodHeader hdr;
+  if (it->pc == 0 || it->pc > it->pc_end)
+    return 0;
+  guint byte = it->bc[it->pc - 1];
+  if (!st_method_header (it->vm, it->method, &hdr, NULL))
+    return byte;
+  for (uint64_t off = hdr.initial_pc; off < it->pc && off < hdr.end_pc;)
+    {
+      StBcInstr in;
+      if (!st_bytecode_decode (hdr.bytecode_set, it->bc, hdr.end_pc, off, &in) || in.length == 0)
+        break;
+      if (it->pc - 1 < off + in.length)
+        return in.opcode;
+      off += in.length;
+    }
+  return byte;
 }
 
 /* The rows of bytecodes.h by name: FIRST (V3, PUSH_TEMP) is the row's
@@ -1196,15 +1223,13 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
   do {                                                                  \
     count++;                                                            \
     asm goto ("cmp %1, %0\n\tjae %l[bad_pc]" : : "r" (pc), "r" (pc_end) : "cc" : bad_pc); \
-    b = bc[pc++];                                                       \
-    goto *dtab[b];                                                      \
+    goto *dtab[bc[pc++]];                                               \
   } while (0)
 #else
 #define NEXT                                                            \
   do {                                                                  \
     count++;                                                            \
-    b = BYTE ();                                                        \
-    goto *dtab[b];                                                      \
+    goto *dtab[BYTE ()];                                                \
   } while (0)
 #endif
 #else
@@ -1241,24 +1266,30 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 
       /* ---------------- V3 / V3PlusClosures ---------------- */
     V3_PUSH_RCVR_VAR:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (RCVR_GET (b - FIRST (V3, PUSH_RCVR_VAR)));
       NEXT;
     V3_PUSH_TEMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (TEMP (b - FIRST (V3, PUSH_TEMP)));
       NEXT;
     V3_PUSH_LIT_CONST:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (LIT (b - FIRST (V3, PUSH_LIT_CONST)));
       NEXT;
     V3_PUSH_LIT_VAR:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (LIT_VAR (b - FIRST (V3, PUSH_LIT_VAR)));
       NEXT;
     V3_POP_STORE_RCVR_VAR:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         StOop v = POP ();
         RCVR_STORE (b - FIRST (V3, POP_STORE_RCVR_VAR), v);
       }
       NEXT;
     V3_POP_STORE_TEMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         StOop v = POP ();
         TEMP (b - FIRST (V3, POP_STORE_TEMP)) = v;
@@ -1281,6 +1312,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       PUSH (nil);
       NEXT;
     V3_PUSH_SMALL_INT:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (st_smallint_oop ((int64_t) b - FIRST (V3, PUSH_SMALL_INT) + BASE (V3, PUSH_SMALL_INT)));
       NEXT;
     V3_RETURN_SELF:
@@ -1315,6 +1347,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       NEXT;
     V3_EXT_STORE:
     V3_EXT_POP_STORE:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         guint d = BYTE (), i = d & 63;
         StOop v = TOP ();
@@ -1426,32 +1459,39 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       }
       NEXT;
     V3_SHORT_JUMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       JUMP ((int64_t) b - FIRST (V3, SHORT_JUMP) + BASE (V3, SHORT_JUMP));
       NEXT;
     V3_SHORT_JUMP_FALSE:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       COND_JUMP (false, (int64_t) b - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE));
       NEXT;
     V3_LONG_JUMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         int64_t off = ((int64_t) (b - FIRST (V3, LONG_JUMP)) - 4) * 256 + BYTE ();
         JUMP (off);
       }
       NEXT;
     V3_LONG_JUMP_TRUE:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         int64_t off = (int64_t) (b - FIRST (V3, LONG_JUMP_TRUE)) * 256 + BYTE ();
         COND_JUMP (true, off);
       }
       NEXT;
     V3_LONG_JUMP_FALSE:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         int64_t off = (int64_t) (b - FIRST (V3, LONG_JUMP_FALSE)) * 256 + BYTE ();
         COND_JUMP (false, off);
       }
       NEXT;
     V3_SEND_ARITH:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       ARITH_SEND (b - FIRST (V3, SEND_ARITH));
     V3_SEND_SPECIAL:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         /* == and class never send; at: and at:put: on Arrays are
          * answered in place; the rest are sent (their primitives are
@@ -1474,26 +1514,34 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       }
       /* Three rows of 16, one per argument count. */
     V3_SEND_LIT_0:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       TRY_SEND (LIT (b & 15), 0);
     V3_SEND_LIT_1:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       TRY_SEND (LIT (b & 15), 1);
     V3_SEND_LIT_2:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       TRY_SEND (LIT (b & 15), 2);
 
       /* ---------------- SistaV1 ---------------- */
     SISTA_PUSH_RCVR_VAR:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (RCVR_GET (b - FIRST (SISTA, PUSH_RCVR_VAR)));
       NEXT;
     SISTA_PUSH_LIT_VAR:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (LIT_VAR (b - FIRST (SISTA, PUSH_LIT_VAR)));
       NEXT;
     SISTA_PUSH_LIT_CONST:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (LIT (b - FIRST (SISTA, PUSH_LIT_CONST)));
       NEXT;
     SISTA_PUSH_TEMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (TEMP (b - FIRST (SISTA, PUSH_TEMP)));
       NEXT;
     SISTA_PUSH_SMALL_INT:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       PUSH (st_smallint_oop ((int64_t) b - FIRST (SISTA, PUSH_SMALL_INT) + BASE (SISTA, PUSH_SMALL_INT)));
       NEXT;
     SISTA_PUSH_PSEUDO:
@@ -1510,6 +1558,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     SISTA_NOP:
       NEXT;
     SISTA_SEND_SPECIAL:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         guint which = b - FIRST (SISTA, SEND_SPECIAL);
         if (which < 16)
@@ -1530,27 +1579,35 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
         goto special_send;
       }
     SISTA_SEND_LIT_0:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       TRY_SEND (LIT (b & 15), 0);
     SISTA_SEND_LIT_1:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       TRY_SEND (LIT (b & 15), 1);
     SISTA_SEND_LIT_2:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       TRY_SEND (LIT (b & 15), 2);
     SISTA_SHORT_JUMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       JUMP ((int64_t) b - FIRST (SISTA, SHORT_JUMP) + BASE (SISTA, SHORT_JUMP));
       NEXT;
     SISTA_SHORT_JUMP_TRUE:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       COND_JUMP (true, (int64_t) b - FIRST (SISTA, SHORT_JUMP_TRUE) + BASE (SISTA, SHORT_JUMP_TRUE));
       NEXT;
     SISTA_SHORT_JUMP_FALSE:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       COND_JUMP (false, (int64_t) b - FIRST (SISTA, SHORT_JUMP_FALSE) + BASE (SISTA, SHORT_JUMP_FALSE));
       NEXT;
     SISTA_POP_STORE_RCVR_VAR:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         StOop v = POP ();
         RCVR_STORE (b - FIRST (SISTA, POP_STORE_RCVR_VAR), v);
       }
       NEXT;
     SISTA_POP_STORE_TEMP:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
         StOop v = POP ();
         TEMP (b - FIRST (SISTA, POP_STORE_TEMP)) = v;
@@ -1768,6 +1825,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     SISTA_UNUSED_254:
     SISTA_TRAP:
     SISTA_CALL_INLINED_PRIM:
+      b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       goto bad_bytecode;
 
       /* at: / at:put: on an Array in place, else a send (b is the
@@ -1958,6 +2016,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
           pc--;
           goto loop_top;
         }
+      b = bc[pc - 1];
       DISPATCH (set_base + b);
 #endif
 
@@ -1978,23 +2037,25 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       continue;
     stack_underflow:
       SYNC_OUT ();
-      st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack underflow: bytecode %u pops below the temporaries", b);
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack underflow: bytecode %u pops below the temporaries",
+                      failing_opcode (it));
       continue;
     bad_literal:
       SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE,
-                      "bytecode %u names a literal (or literal variable) the method (%u literals) lacks", b,
-                      num_literals);
+                      "bytecode %u names a literal (or literal variable) the method (%u literals) lacks",
+                      failing_opcode (it), num_literals);
       continue;
     bad_inst_var:
       SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE,
-                      "bytecode %u names an instance variable the receiver 0x%" G_GINT64_MODIFIER "x lacks", b,
-                      (guint64) receiver);
+                      "bytecode %u names an instance variable the receiver 0x%" G_GINT64_MODIFIER "x lacks",
+                      failing_opcode (it), (guint64) receiver);
       continue;
     bad_temp:
       SYNC_OUT ();
-      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode %u names a temporary outside the frame", b);
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode %u names a temporary outside the frame",
+                      failing_opcode (it));
       continue;
     bad_special:
       SYNC_OUT ();
@@ -2003,7 +2064,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       continue;
     bad_bytecode:
       SYNC_OUT ();
-      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "unknown or unsupported bytecode %u (%s)", b,
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "unknown or unsupported bytecode %u (%s)", failing_opcode (it),
                       set_base ? "SistaV1" : (it->block_contexts ? "V3" : "V3PlusClosures"));
       continue;
     }

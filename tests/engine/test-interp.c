@@ -529,6 +529,19 @@ test_damaged (void)
   g_assert_nonnull (strstr (error->message, "literal"));
   run_free (&r);
 
+  /* The message names the failing bytecode's opcode, also when its
+   * operand byte was read last: an extended push (128) of temp 62, after
+   * a push of temp 0 (16), past the frame. */
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 far[] = { V3_PUSH_TEMP (0), 128, 0x40 | 62, V3_RETURN_TOP };
+  run_method (&r, 0, NULL, 0, far, sizeof far);
+  g_clear_error (&error);
+  s = run_go (&r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_BYTECODE);
+  g_assert_nonnull (strstr (error->message, "bytecode 128 names a temporary outside the frame"));
+  run_free (&r);
+
   ThawBuilder *b = thaw_builder_new (ST_FAMILY_SPUR, 8);
   const ThawBuilderObjects *k = thaw_builder_objects (b);
   StVM *vm = thaw_builder_finish (b);
