@@ -749,11 +749,12 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   uint64_t rslots_n;              /* and how many (0: none, or not a valid object) */
   guint set_base;
   uint64_t count;
-  /* it->check_at as last read: other threads lower it to ask for a trap,
-   * and they are heard at the next send, return, backward jump or call
-   * out (a loop always has one of those); the loop's own callees are
-   * heard at once (SYNC_IN reads it again). */
-  gint64 limit;
+  /* The bytecode count of the next check, it->check_at: other threads
+   * lower it to ask for a trap, and they are heard at the next send,
+   * return, backward jump or call out (a loop always has one of those),
+   * or at the latest at the next periodic check; the loop's own callees
+   * are heard at once.  Read where needed, not kept in a register. */
+#define LIMIT() __atomic_load_n (&it->check_at, __ATOMIC_RELAXED)
   /* a send or return on its way to the shared code below */
   StOop send_sel = 0, ret_value = 0;
   int send_argc = 0;
@@ -773,7 +774,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         rslots_n = 0;                                                   \
       }                                                                 \
   } while (0)
-#define RELOAD_LIMIT() (limit = __atomic_load_n (&it->check_at, __ATOMIC_RELAXED), SET_DTAB ())
+#define RELOAD_LIMIT() SET_DTAB ()
 #define SYNC_IN()                                                       \
   do {                                                                  \
     slots = it->slots;                                                  \
@@ -845,9 +846,9 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #define PUSH(v)                                                         \
   do {                                                                  \
     StOop v_ = (v);                                                     \
-    if (ST_UNLIKELY (sp + 1 >= (int64_t) ctx_size))                     \
-      goto stack_overflow;                                              \
-    slots[++sp] = v_;                                                   \
+    if (ST_UNLIKELY (++sp >= (int64_t) ctx_size))                       \
+      goto stack_overflow_pushed;                                       \
+    slots[sp] = v_;                                                     \
   } while (0)
 #define POP()                                                           \
   ({                                                                    \
@@ -1043,7 +1044,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #define IN_ROW(x, set, id) ((x) >= FIRST (set, id) && (x) <= LAST (set, id))
 #define FUSED_JUMP(c)                                                   \
   do {                                                                  \
-    if ((gint64) count + 1 < limit && pc + 1 < pc_end)                  \
+    if ((gint64) count + 1 < LIMIT () && pc + 1 < pc_end)                \
       {                                                                 \
         guint nb_ = bc[pc];                                             \
         bool c_ = (c);                                                  \
@@ -1189,6 +1190,13 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&push_temp_##i,
     PUSH_TEMP_LABEL (0) PUSH_TEMP_LABEL (1) PUSH_TEMP_LABEL (2) PUSH_TEMP_LABEL (3)
 #undef PUSH_TEMP_LABEL
+    /* and the pop-and-stores into temps 0-7 (both sets' whole rows) */
+#define POP_STORE_TEMP_LABEL(i)                                         \
+    [SET_BASE_V3 + FIRST (V3, POP_STORE_TEMP) + (i)] = &&pop_store_temp_##i, \
+    [SET_BASE_SISTA + FIRST (SISTA, POP_STORE_TEMP) + (i)] = &&pop_store_temp_##i,
+    POP_STORE_TEMP_LABEL (0) POP_STORE_TEMP_LABEL (1) POP_STORE_TEMP_LABEL (2) POP_STORE_TEMP_LABEL (3)
+    POP_STORE_TEMP_LABEL (4) POP_STORE_TEMP_LABEL (5) POP_STORE_TEMP_LABEL (6) POP_STORE_TEMP_LABEL (7)
+#undef POP_STORE_TEMP_LABEL
     /* and the pushes of the small integers -1..2 (the value a constant) */
     [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 0] = &&push_int_m1,
     [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 1] = &&push_int_0,
@@ -1212,7 +1220,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
   static const void *const checked_table[256] = { [0 ... 255] = &&checked_dispatch };
   const void *const *dtab = checked_table;
 #define SET_DTAB()                                                      \
-  (dtab = (gint64) (count + (pc_end - pc)) < limit ? dispatch_table + set_base : checked_table)
+  (dtab = (gint64) (count + (pc_end - pc)) < LIMIT () ? dispatch_table + set_base : checked_table)
   /* Each bytecode ends by dispatching the next itself (one indirect jump
    * per bytecode kind predicts far better than one shared jump). */
 #if defined (__x86_64__)
@@ -1252,7 +1260,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     {
     loop_top:
       RELOAD_LIMIT ();
-      if (ST_UNLIKELY ((gint64) count >= limit))
+      if (ST_UNLIKELY ((gint64) count >= LIMIT ()))
         {
           SYNC_OUT ();
           status = periodic_check (it, max_bytecodes, deadline);
@@ -1993,6 +2001,21 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     push_temp_1: PUSH (TEMP (1)); NEXT;
     push_temp_2: PUSH (TEMP (2)); NEXT;
     push_temp_3: PUSH (TEMP (3)); NEXT;
+#define POP_STORE_TEMP_N(i)                                             \
+  do {                                                                  \
+    StOop v_ = POP ();                                                  \
+    TEMP (i) = v_;                                                      \
+    NEXT;                                                               \
+  } while (0)
+    pop_store_temp_0: POP_STORE_TEMP_N (0);
+    pop_store_temp_1: POP_STORE_TEMP_N (1);
+    pop_store_temp_2: POP_STORE_TEMP_N (2);
+    pop_store_temp_3: POP_STORE_TEMP_N (3);
+    pop_store_temp_4: POP_STORE_TEMP_N (4);
+    pop_store_temp_5: POP_STORE_TEMP_N (5);
+    pop_store_temp_6: POP_STORE_TEMP_N (6);
+    pop_store_temp_7: POP_STORE_TEMP_N (7);
+#undef POP_STORE_TEMP_N
     push_int_m1: PUSH (st_smallint_oop (-1)); NEXT;
     push_int_0: PUSH (st_smallint_oop (0)); NEXT;
     push_int_1: PUSH (st_smallint_oop (1)); NEXT;
@@ -2010,7 +2033,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 
     checked_dispatch:
       /* NEXT counted this bytecode and read it: undo both for the check */
-      if (ST_UNLIKELY ((gint64) count - 1 >= limit))
+      if (ST_UNLIKELY ((gint64) count - 1 >= LIMIT ()))
         {
           count--;
           pc--;
@@ -2030,7 +2053,8 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "pc runs outside the method's bytecodes (%" G_GUINT64_FORMAT
                       " bytes)", pc_end);
       continue;
-    stack_overflow:
+    stack_overflow_pushed:
+      sp--;                     /* PUSH counted the slot it found missing */
       SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT, "stack overflow: the context has %" G_GUINT64_FORMAT " slots",
                       ctx_size);
@@ -2105,6 +2129,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef AT_SEND
 #undef IN_ROW
 #undef RELOAD_LIMIT
+#undef LIMIT
 #undef SET_DTAB
 
   st_interp_save_registers (it);

@@ -542,6 +542,23 @@ test_damaged (void)
   g_assert_nonnull (strstr (error->message, "bytecode 128 names a temporary outside the frame"));
   run_free (&r);
 
+  /* Pushing past the frame stops the run, the context's stack full but
+   * not past its end. */
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  guint8 deep[80];
+  for (guint i = 0; i < sizeof deep - 1; i++)
+    deep[i] = V3_PUSH_SELF;
+  deep[sizeof deep - 1] = V3_RETURN_TOP;
+  run_method (&r, 0, NULL, 0, deep, sizeof deep);
+  g_clear_error (&error);
+  s = run_go (&r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT);
+  g_assert_nonnull (strstr (error->message, "stack overflow"));
+  StOop active = r.k->active_context;
+  g_assert_cmphex (st_fetch (r.vm, active, STACKP), ==, st_smallint_oop ((int64_t) st_num_slots (r.vm, active) - TEMP0));
+  run_free (&r);
+
   ThawBuilder *b = thaw_builder_new (ST_FAMILY_SPUR, 8);
   const ThawBuilderObjects *k = thaw_builder_objects (b);
   StVM *vm = thaw_builder_finish (b);
