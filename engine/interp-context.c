@@ -52,6 +52,16 @@ st_interp_load_context (StInterp *it, StOop ctx)
           return false;
         }
     }
+  /* The interpreter reads the first temps unchecked (interp.c,
+   * TEMP_FIXED): every context the VMs make has room for at least 12. */
+  if (st_num_slots (vm, home) < ST_CTX_TEMP0 + ST_MIN_FRAME)
+    {
+      st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT,
+                      "context 0x%" G_GINT64_MODIFIER "x: its home has %" G_GUINT64_FORMAT
+                      " slots, fewer than the %d of the smallest frame", (guint64) ctx, st_num_slots (vm, home),
+                      ST_CTX_TEMP0 + ST_MIN_FRAME);
+      return false;
+    }
   uint64_t *t = st_ptr (vm, home) + 1;
   StOop method = t[ST_CTX_METHOD];
   StMethodHeader hdr;

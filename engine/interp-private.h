@@ -64,6 +64,9 @@ enum {
 #define ST_RUN_CONTINUE ((StRunStatus) 100)
 
 #define ST_SMALL_FRAME 16
+/* Fewer temps than this in a context's home: damaged (st_interp_load_context
+ * refuses it; the interpreter reads temps 0..ST_MIN_FRAME-1 unchecked). */
+#define ST_MIN_FRAME 4
 #define ST_LARGE_FRAME 56
 #define ST_METHOD_CACHE_SIZE 4096
 #define ST_HEADER_CACHE_SIZE 512

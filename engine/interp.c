@@ -912,6 +912,14 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       goto bad_temp;                                                    \
     &temps[i_];                                                         \
   }))
+/* Temp i < ST_MIN_FRAME (a constant): every active context's home has
+ * that many (st_interp_context_slots, st_interp_load_context, the fast
+ * return path). */
+#define TEMP_FIXED(i)                                                   \
+  (*({                                                                  \
+    G_STATIC_ASSERT ((i) < ST_MIN_FRAME);                               \
+    &temps[ST_CTX_TEMP0 + (i)];                                         \
+  }))
 #define LIT_VAR(i)                                                      \
   (*({                                                                  \
     StOop a_ = LIT (i);                                                 \
@@ -1963,7 +1971,8 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
           goto return_slow;
         uint64_t th = st_header (vm, target);
         guint tn = st_hdr_num_slots (th);
-        if (ST_UNLIKELY (st_hdr_class_index (th) != it->ci_context || tn == ST_OVERFLOW_SLOTS || tn <= ST_CTX_TEMP0))
+        if (ST_UNLIKELY (st_hdr_class_index (th) != it->ci_context || tn == ST_OVERFLOW_SLOTS
+                         || tn < ST_CTX_TEMP0 + ST_MIN_FRAME))
           goto return_slow;
         uint64_t *ts = st_ptr (vm, target) + 1;
         StOop tpc = ts[ST_CTX_PC], tsp = ts[ST_CTX_STACKP], tm = ts[ST_CTX_METHOD];
@@ -1997,10 +2006,10 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
       /* The arithmetic and comparison special selectors with `which` a
        * constant (the switch in arith_special folds away). */
-    push_temp_0: PUSH (TEMP (0)); NEXT;
-    push_temp_1: PUSH (TEMP (1)); NEXT;
-    push_temp_2: PUSH (TEMP (2)); NEXT;
-    push_temp_3: PUSH (TEMP (3)); NEXT;
+    push_temp_0: PUSH (TEMP_FIXED (0)); NEXT;
+    push_temp_1: PUSH (TEMP_FIXED (1)); NEXT;
+    push_temp_2: PUSH (TEMP_FIXED (2)); NEXT;
+    push_temp_3: PUSH (TEMP_FIXED (3)); NEXT;
 #define POP_STORE_TEMP_N(i)                                             \
   do {                                                                  \
     StOop v_ = POP ();                                                  \
@@ -2105,6 +2114,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef RCVR_SETUP
 #undef TEMP
 #undef LIT_VAR
+#undef TEMP_FIXED
 #undef LIT_VAR_W
 #undef REMOTE_TEMP
 #undef REMOTE_TEMP_W
