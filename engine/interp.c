@@ -1198,6 +1198,8 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&push_temp_##i,
     PUSH_TEMP_LABEL (0) PUSH_TEMP_LABEL (1) PUSH_TEMP_LABEL (2) PUSH_TEMP_LABEL (3)
 #undef PUSH_TEMP_LABEL
+    /* the long jumps backward (loops) */
+    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0 ... SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back,
     /* and the pop-and-stores into temps 0-7 (both sets' whole rows) */
 #define POP_STORE_TEMP_LABEL(i)                                         \
     [SET_BASE_V3 + FIRST (V3, POP_STORE_TEMP) + (i)] = &&pop_store_temp_##i, \
@@ -2025,6 +2027,18 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     pop_store_temp_6: POP_STORE_TEMP_N (6);
     pop_store_temp_7: POP_STORE_TEMP_N (7);
 #undef POP_STORE_TEMP_N
+    long_jump_back:
+      {
+        /* offset (opcode - FIRST - 4) * 256 + byte: negative, so the
+         * target lies before pc, inside the method once it is >= 0 */
+        guint hi = bc[pc - 1] - FIRST (V3, LONG_JUMP), lo = BYTE ();
+        int64_t t = (int64_t) pc - (int64_t) (4 - hi) * 256 + lo;
+        if (ST_UNLIKELY (t < 0))
+          goto bad_pc;
+        pc = (uint64_t) t;
+        RELOAD_LIMIT ();
+        NEXT;
+      }
     push_int_m1: PUSH (st_smallint_oop (-1)); NEXT;
     push_int_0: PUSH (st_smallint_oop (0)); NEXT;
     push_int_1: PUSH (st_smallint_oop (1)); NEXT;
