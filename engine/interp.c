@@ -763,6 +763,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 
 #define RCVR_SETUP()                                                    \
   do {                                                                  \
+    it->rcvr_pc_fix = !word64 && st_interp_needs_pc_fix (it, receiver); \
     if (st_interp_valid_obj (vm, receiver) && st_fmt_is_pointers (st_format (vm, receiver))) \
       {                                                                 \
         rslots = st_ptr (vm, receiver) + 1;                             \
@@ -833,7 +834,6 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     pc_end = (h)->end_pc;                                               \
     num_literals = (h)->num_literals;                                   \
     receiver = (s)[ST_CTX_RECEIVER];                                    \
-    it->rcvr_pc_fix = !word64 && st_interp_needs_pc_fix (it, receiver); \
     set_base = (h)->bytecode_set == ST_BYTECODE_SET_SISTA_V1 ? 256 : 0; \
     rslots_n = 0;                                                       \
   } while (0)
@@ -887,7 +887,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #define BARRIER(o) st_gc_remember_if_old (vm, (o))
 /* A 32-bit image sees a context's pc and a closure's startpc in its own
  * terms, the heap keeps them in 64-bit layout (method.h): receivers that
- * are contexts or closures translate (rcvr_pc_fix, set with the receiver). */
+ * are contexts or closures translate (rcvr_pc_fix, set by RCVR_SETUP when
+ * the receiver's first slot is looked at: read it after RCVR_SLOT). */
 #define RCVR_GET(i)                                                     \
   ({                                                                    \
     guint64 gi_ = (i);                                                  \
@@ -900,10 +901,11 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   do {                                                                  \
     guint64 si_ = (i);                                                  \
     StOop sv_ = (v);                                                    \
+    uint64_t *slot_ = &RCVR_SLOT (si_);                                 \
     if (ST_UNLIKELY (it->rcvr_pc_fix))                                  \
       sv_ = st_interp_pc_to_heap (it, receiver, si_, sv_);              \
     BARRIER (receiver);                                                 \
-    RCVR_SLOT (si_) = sv_;                                              \
+    *slot_ = sv_;                                                       \
   } while (0)
 #define TEMP(i)                                                         \
   (*({                                                                  \

@@ -507,6 +507,34 @@ test_timer_preempts (void)
   run_free (&r);
 }
 
+/* A 32-bit image's context read through an instance variable bytecode
+ * shows its pc in the image's terms, not the heap's 64-bit layout: the
+ * caller sends #ctxPc (^pc) to thisContext, whose pc then points just
+ * after the send, at byte 2: (literals + 1) * 4 + 1 + 2 as the image
+ * counts it (with 8-byte words in the heap's layout). */
+static void
+test_context_pc_32 (void)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 4, 6521);
+  guint8 get[] = { 1, V3_RETURN_TOP };                 /* push inst var 1 (pc) */
+  thaw_builder_method (r.b, r.k->context_class, "ctxPc", 0, 0, 0, NULL, 0, get, sizeof get);
+  StOop lits[] = { thaw_builder_symbol (r.b, "ctxPc"), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = {
+    V3_PUSH_CONTEXT, V3_SEND0 (0), V3_POP_TEMP (0),        /* t0 := thisContext ctxPc */
+    V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF,
+  };
+  run_method (&r, 1, lits, 2, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  StMethodHeader h;
+  g_assert_true (st_method_header (r.vm, r.method, &h, NULL));
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop ((int64_t) (h.num_literals + 1) * 4 + 1 + 2));
+  run_free (&r);
+}
+
 /* Damage: a context whose pc lies outside its method cannot start, and a
  * bytecode naming a missing literal stops the run with an error. */
 static void
@@ -914,6 +942,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/block-context-6502", test_block_context_6502);
   g_test_add_func ("/engine/interp/process-switch", test_process_switch);
   g_test_add_func ("/engine/interp/damaged", test_damaged);
+  g_test_add_func ("/engine/interp/context-pc-32", test_context_pc_32);
   g_test_add_func ("/engine/interp/timer-preempts", test_timer_preempts);
   g_test_add_func ("/engine/interp/limits", test_limits);
   g_test_add_func ("/engine/interp/limits-exact", test_limits_exact);
