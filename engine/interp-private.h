@@ -263,20 +263,25 @@ st_interp_eden_changed (StInterp *it)
   it->eden_fast_end = it->gc_stress ? it->eden_start : MIN (it->eden_trigger, it->eden_clean);
 }
 
-/* Take back the context ctx that just returned when it is eden's newest
- * object and made after the last escape (no debugger: it keeps contexts
- * by address).  Its header becomes nil: the memory stays clean for
- * eden_clean. */
+/* Take back the context ctx (n slots) that just returned when it is
+ * eden's newest object and made after the last escape (no debugger: it
+ * keeps contexts by address).  Its header becomes nil: the memory stays
+ * clean for eden_clean. */
+static inline void
+st_interp_reclaim_sized (StInterp *it, StOop ctx, uint64_t n)
+{
+  if (ctx + 8 + 8 * n == it->eden_next && n < ST_OVERFLOW_SLOTS && n > 0 && ctx >= it->reclaim_floor
+      && it->debug == NULL)
+    {
+      it->eden_next = ctx;
+      *st_ptr (it->vm, ctx) = it->nil;
+    }
+}
+
 static inline void
 st_interp_reclaim (StInterp *it, StOop ctx)
 {
-  StVM *vm = it->vm;
-  if (ctx >= it->reclaim_floor && ctx < it->eden_next && it->debug == NULL
-      && st_object_end (vm, ctx) == it->eden_next)
-    {
-      it->eden_next = st_object_start (vm, ctx);
-      *st_ptr (vm, it->eden_next) = vm->nil_obj;
-    }
+  st_interp_reclaim_sized (it, ctx, st_num_slots (it->vm, ctx));
 }
 
 /* Slots of a new MethodContext for a method: its frame (small or large,

@@ -1054,7 +1054,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
 #define IN_ROW(x, set, id) ((x) >= FIRST (set, id) && (x) <= LAST (set, id))
 #define FUSED_JUMP(c)                                                   \
   do {                                                                  \
-    if ((gint64) count + 1 < LIMIT () && pc + 1 < pc_end)                \
+    if (FUSE_OK () && pc + 1 < pc_end)                                  \
       {                                                                 \
         guint nb_ = bc[pc];                                             \
         bool c_ = (c);                                                  \
@@ -1233,6 +1233,10 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
   const void *const *dtab = checked_table;
 #define SET_DTAB()                                                      \
   (dtab = (gint64) (count + (pc_end - pc)) < LIMIT () ? dispatch_table + set_base : checked_table)
+  /* May a comparison take the jump after it at once?  Always on the fast
+   * table (the limit is beyond this straight-line code); else only when
+   * the limit is not reached by the jump. */
+#define FUSE_OK() (dtab != checked_table || (gint64) count + 1 < LIMIT ())
   /* Each bytecode ends by dispatching the next itself (one indirect jump
    * per bytecode kind predicts far better than one shared jump). */
 #if defined (__x86_64__)
@@ -1254,6 +1258,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #endif
 #else
 #define SET_DTAB() ((void) 0)
+#define FUSE_OK() ((gint64) count + 1 < LIMIT ())
 #define ST_BC_CASE(set, id, first, last, len, op, base, arg, flags) \
   case SET_BASE_##set + (first) ... SET_BASE_##set + (last): goto set##_##id;
 #define DISPATCH(x)                                                     \
@@ -1991,10 +1996,10 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
                          || (uint64_t) spv + ST_CTX_TEMP0 >= tn))
           goto return_slow;
         /* Terminate the context left (nil is old: no barrier), and take
-         * it back when it can be (st_interp_reclaim). */
+         * it back when it can be (st_interp_reclaim_sized). */
         slots[ST_CTX_SENDER] = nil;
         slots[ST_CTX_PC] = nil;
-        st_interp_reclaim (it, ctx);
+        st_interp_reclaim_sized (it, ctx, ctx_size);
         /* written directly from here on */
         st_gc_remember_if_old (vm, target);
         ENTER_CONTEXT (target, ts, tn, tm, h, (uint64_t) pc0, spv + ST_CTX_TEMP0 - 1);
@@ -2157,6 +2162,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef RELOAD_LIMIT
 #undef LIMIT
 #undef SET_DTAB
+#undef FUSE_OK
 
   st_interp_save_registers (it);
   st_interp_escape (it);      /* callers may now hold any context */
