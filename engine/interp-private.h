@@ -221,7 +221,9 @@ st_interp_real_usecs (StInterp *it)
 static inline bool
 st_interp_valid_oop (const StVM *vm, StOop o)
 {
-  return st_is_pointer (o) && o >= vm->mem_base && o - vm->mem_base + 16 <= vm->mem_committed;
+  /* one unsigned comparison: below mem_base wraps around to a huge offset
+   * (mem_committed is never below 16) */
+  return st_is_pointer (o) && o - vm->mem_base <= vm->mem_committed - 16;
 }
 
 /* A pointer object whose header and all slots lie in committed memory. */
