@@ -949,7 +949,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     bool back_ = (uint64_t) t_ < pc;                                    \
     pc = (uint64_t) t_;                                                 \
     if (back_)                                                          \
-      RELOAD_LIMIT ();                                                  \
+      BACK_JUMP_CHECK ();                                               \
   } while (0)
 /* Activate method m_ (header h_, a context of n_ slots, bytes_ bytes at
  * c_, which the caller found room for below eden_fast_end) for receiver
@@ -1237,6 +1237,15 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
    * table (the limit is beyond this straight-line code); else only when
    * the limit is not reached by the jump. */
 #define FUSE_OK() (dtab != checked_table || (gint64) count + 1 < LIMIT ())
+  /* After a backward jump the straight-line code ahead may reach the
+   * limit: on the fast table, leave it then.  (Back on it at the next
+   * send, return or call out; a loop without those is checked in
+   * periodic_check, whose call out chooses the table again.) */
+#define BACK_JUMP_CHECK()                                               \
+  do {                                                                  \
+    if (ST_UNLIKELY ((gint64) (count + (pc_end - pc)) >= LIMIT ()))     \
+      dtab = checked_table;                                             \
+  } while (0)
   /* Each bytecode ends by dispatching the next itself (one indirect jump
    * per bytecode kind predicts far better than one shared jump). */
 #if defined (__x86_64__)
@@ -1259,6 +1268,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #else
 #define SET_DTAB() ((void) 0)
 #define FUSE_OK() ((gint64) count + 1 < LIMIT ())
+#define BACK_JUMP_CHECK() ((void) 0)
 #define ST_BC_CASE(set, id, first, last, len, op, base, arg, flags) \
   case SET_BASE_##set + (first) ... SET_BASE_##set + (last): goto set##_##id;
 #define DISPATCH(x)                                                     \
@@ -2043,7 +2053,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
         if (ST_UNLIKELY (t < 0))
           goto bad_pc;
         pc = (uint64_t) t;
-        RELOAD_LIMIT ();
+        BACK_JUMP_CHECK ();
         NEXT;
       }
     push_int_m1: PUSH (st_smallint_oop (-1)); NEXT;
@@ -2163,6 +2173,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef LIMIT
 #undef SET_DTAB
 #undef FUSE_OK
+#undef BACK_JUMP_CHECK
 
   st_interp_save_registers (it);
   st_interp_escape (it);      /* callers may now hold any context */
