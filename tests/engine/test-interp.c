@@ -535,23 +535,31 @@ test_context_pc_32 (void)
   run_free (&r);
 }
 
+/* Run CODE as the test method and expect the run to stop on an error
+ * with code ERR whose message holds NEEDLE; r stays set up for more. */
+static void
+run_damaged (Run *r, const guint8 *code, gsize n, gint err, const char *needle)
+{
+  run_setup (r, ST_FAMILY_SPUR, 8, 68021);
+  run_method (r, 0, NULL, 0, code, n);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, err);
+  g_assert_nonnull (strstr (error->message, needle));
+}
+
 /* Damage: a context whose pc lies outside its method cannot start, and a
  * bytecode naming a missing literal stops the run with an error. */
 static void
 test_damaged (void)
 {
   Run r;
-  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
-  guint8 code[] = { V3_PUSH_LIT (20), V3_RETURN_TOP };
-  run_method (&r, 0, NULL, 0, code, sizeof code);
   g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_cmpint (s, ==, ST_RUN_ERROR);
-  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_BYTECODE);
-  g_assert_nonnull (strstr (error->message, "literal"));
+  guint8 code[] = { V3_PUSH_LIT (20), V3_RETURN_TOP };
+  run_damaged (&r, code, sizeof code, ST_INTERP_ERROR_BAD_BYTECODE, "literal");
   /* The error ends the run for good: running again says so. */
-  g_clear_error (&error);
-  s = st_interp_run (r.vm, 1000, 0, &error);
+  StRunStatus s = st_interp_run (r.vm, 1000, 0, &error);
   g_assert_cmpint (s, ==, ST_RUN_ERROR);
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "literal"));
@@ -560,29 +568,17 @@ test_damaged (void)
   /* The message names the failing bytecode's opcode, also when its
    * operand byte was read last: an extended push (128) of temp 62, after
    * a push of temp 0 (16), past the frame. */
-  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
   guint8 far[] = { V3_PUSH_TEMP (0), 128, 0x40 | 62, V3_RETURN_TOP };
-  run_method (&r, 0, NULL, 0, far, sizeof far);
-  g_clear_error (&error);
-  s = run_go (&r, 1000, &error);
-  g_assert_cmpint (s, ==, ST_RUN_ERROR);
-  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_BYTECODE);
-  g_assert_nonnull (strstr (error->message, "bytecode 128 names a temporary outside the frame"));
+  run_damaged (&r, far, sizeof far, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode 128 names a temporary outside the frame");
   run_free (&r);
 
   /* Pushing past the frame stops the run, the context's stack full but
    * not past its end. */
-  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
   guint8 deep[80];
   for (guint i = 0; i < sizeof deep - 1; i++)
     deep[i] = V3_PUSH_SELF;
   deep[sizeof deep - 1] = V3_RETURN_TOP;
-  run_method (&r, 0, NULL, 0, deep, sizeof deep);
-  g_clear_error (&error);
-  s = run_go (&r, 1000, &error);
-  g_assert_cmpint (s, ==, ST_RUN_ERROR);
-  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT);
-  g_assert_nonnull (strstr (error->message, "stack overflow"));
+  run_damaged (&r, deep, sizeof deep, ST_INTERP_ERROR_BAD_CONTEXT, "stack overflow");
   StOop active = r.k->active_context;
   g_assert_cmphex (st_fetch (r.vm, active, STACKP), ==, st_smallint_oop ((int64_t) st_num_slots (r.vm, active) - TEMP0));
   run_free (&r);
