@@ -660,22 +660,24 @@ special_at (StInterp *it, guint which, const uint64_t *top, StOop *out)
   StVM *vm = it->vm;
   int argc = which == SPECIAL_AT ? 1 : 2;
   StOop rcvr = top[-argc], index = top[1 - argc];
-  if (!st_is_smallint (index) || !st_is_pointer (rcvr) || !st_interp_valid_oop (vm, rcvr))
+  if (!st_is_smallint (index) || !st_interp_valid_oop (vm, rcvr))
     return false;
   uint64_t h = st_header (vm, rcvr);
   if (st_hdr_class_index (h) != it->ci_array || st_hdr_format (h) != ST_FMT_INDEXABLE)
     return false;
-  int64_t i = st_smallint_value (index);
-  if (i < 1 || (uint64_t) i > st_num_slots (vm, rcvr))
+  /* the 0-based slot, within the Array (the image readers keep every
+   * object's slots inside its segment) */
+  uint64_t k = (uint64_t) st_smallint_value (index) - 1;
+  if (k >= st_num_slots (vm, rcvr))
     return false;
   if (which == SPECIAL_AT)
     {
-      *out = st_fetch (vm, rcvr, (uint64_t) i - 1);
+      *out = st_fetch (vm, rcvr, k);
       return true;
     }
   if (st_hdr_is_immutable (h))
     return false;
-  st_store (vm, rcvr, (uint64_t) i - 1, top[0]);
+  st_store (vm, rcvr, k, top[0]);
   *out = top[0];
   return true;
 }
