@@ -586,8 +586,9 @@ push_new_array (StInterp *it, guint n, bool cons)
   return true;
 }
 
-/* SmallInteger fast paths of the arithmetic special selectors (index 0..15
- * of the special selectors) on x op y.  TRUE with *out set when handled. */
+/* SmallInteger fast paths of the arithmetic special selectors 8..15 on
+ * x op y (0..7 are ADD_SUB_SEND and COMPARE_SEND in st_interp_run).  TRUE
+ * with *out set when handled. */
 static inline __attribute__ ((always_inline)) bool
 arith_special (StInterp *it, guint which, StOop a, StOop b, StOop *out)
 {
@@ -596,14 +597,6 @@ arith_special (StInterp *it, guint which, StOop a, StOop b, StOop *out)
   int64_t x = st_smallint_value (a), y = st_smallint_value (b), r;
   switch (which)
     {
-    case 0: r = x + y; break;
-    case 1: r = x - y; break;
-    case 2: *out = st_bool (it, x < y); return true;
-    case 3: *out = st_bool (it, x > y); return true;
-    case 4: *out = st_bool (it, x <= y); return true;
-    case 5: *out = st_bool (it, x >= y); return true;
-    case 6: *out = st_bool (it, x == y); return true;
-    case 7: *out = st_bool (it, x != y); return true;
     case 8:
       if (__builtin_mul_overflow (x, y, &r))
         return false;
@@ -777,7 +770,6 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         rslots_n = 0;                                                   \
       }                                                                 \
   } while (0)
-#define RELOAD_LIMIT() SET_DTAB ()
 #define SYNC_IN()                                                       \
   do {                                                                  \
     slots = it->slots;                                                  \
@@ -792,7 +784,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     receiver = it->receiver;                                            \
     set_base = it->set_base;                                            \
     count = it->stats.bytecodes;                                        \
-    RELOAD_LIMIT ();                                                    \
+    SET_DTAB ();                                                    \
     rslots_n = 0;                                                       \
   } while (0)
 #define SYNC_OUT()                                                      \
@@ -984,8 +976,24 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     slots[ST_CTX_PC] = st_smallint_oop ((int64_t) pc + 1);              \
     slots[ST_CTX_STACKP] = st_smallint_oop (sp - (ST_CTX_TEMP0 - 1));   \
     ENTER_CONTEXT ((c_), p_, (n_), (m_), (h_), (h_)->initial_pc, ST_CTX_TEMP0 + (h_)->num_temps - 1); \
-    RELOAD_LIMIT ();                                                    \
+    SET_DTAB ();                                                    \
     NEXT;                                                               \
+  } while (0)
+/* The method cache entry e for a send of sel with argc arguments to
+ * rcvr (read off the stack), or goto miss: a short stack, tracing, a
+ * receiver outside the heap, no hit.  (Filled entries have a class index
+ * and a method.) */
+#define PROBE_CACHE(sel, argc, rcvr, e, miss)                           \
+  do {                                                                  \
+    if (ST_UNLIKELY ((argc) < 0 || sp - (argc) < ST_CTX_TEMP0 || it->trace_sends != 0)) \
+      goto miss;                                                        \
+    rcvr = slots[sp - (argc)];                                          \
+    if (ST_UNLIKELY (st_is_pointer (rcvr) && !st_interp_valid_oop (vm, rcvr))) \
+      goto miss;                                                        \
+    guint32 pc_ci_ = st_interp_class_index_of (it, rcvr);               \
+    e = &it->cache[st_interp_cache_slot ((sel), pc_ci_)];               \
+    if (ST_UNLIKELY (e->selector != (sel) || e->class_index != pc_ci_ || pc_ci_ == 0)) \
+      goto miss;                                                        \
   } while (0)
 /* A send of a literal selector with a constant argument count (the send
  * rows): the common case, a cache hit on a method activated here, is done
@@ -996,16 +1004,11 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   do {                                                                  \
     StOop ts_sel_ = send_sel = (sel);                                   \
     const int ts_argc_ = send_argc = (argc);                            \
-    if (ST_UNLIKELY (sp - ts_argc_ < ST_CTX_TEMP0 || it->trace_sends != 0)) \
-      goto do_send;                                                     \
-    StOop ts_rcvr_ = slots[sp - ts_argc_];                              \
-    if (ST_UNLIKELY (st_is_pointer (ts_rcvr_) && !st_interp_valid_oop (vm, ts_rcvr_))) \
-      goto do_send;                                                     \
-    guint32 ts_ci_ = st_interp_class_index_of (it, ts_rcvr_);           \
-    StCacheEntry *ts_e_ = &it->cache[st_interp_cache_slot (ts_sel_, ts_ci_)]; \
+    StOop ts_rcvr_;                                                     \
+    StCacheEntry *ts_e_;                                                \
+    PROBE_CACHE (ts_sel_, ts_argc_, ts_rcvr_, ts_e_, do_send);          \
     uint64_t ts_n_ = ts_e_->ctx_slots;                                  \
-    if (ST_UNLIKELY (ts_e_->selector != ts_sel_ || ts_e_->class_index != ts_ci_ || ts_ci_ == 0 \
-                     || ts_n_ == 0 || ts_e_->hdr.num_args != (guint) ts_argc_)) \
+    if (ST_UNLIKELY (ts_n_ == 0 || ts_e_->hdr.num_args != (guint) ts_argc_)) \
       goto do_send;                                                     \
     uint64_t ts_bytes_ = (ts_n_ + 1) * 8;                               \
     StOop ts_ctx_ = it->eden_next;                                      \
@@ -1118,14 +1121,24 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #define ARITH_SEND(w)                                                   \
   do {                                                                  \
     guint w_ = (w);                                                     \
-    StOop r_;                                                           \
+    StOop a_;                                                           \
+    switch (w_)                                                         \
+      {                                                                 \
+      case 0: ADD_SUB_SEND (0, __builtin_add_overflow);                 \
+      case 1: ADD_SUB_SEND (1, __builtin_sub_overflow);                 \
+      case 2: COMPARE_SEND (2, <);                                      \
+      case 3: COMPARE_SEND (3, >);                                      \
+      case 4: COMPARE_SEND (4, <=);                                     \
+      case 5: COMPARE_SEND (5, >=);                                     \
+      case 6: COMPARE_SEND (6, ==);                                     \
+      case 7: COMPARE_SEND (7, !=);                                     \
+      default: break;                                                   \
+      }                                                                 \
     if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
       goto stack_underflow;                                             \
-    if (ST_LIKELY (arith_special (it, w_, slots[sp - 1], slots[sp], &r_))) \
+    if (ST_LIKELY (arith_special (it, w_, slots[sp - 1], slots[sp], &a_))) \
       {                                                                 \
-        if (w_ >= 2 && w_ <= 7)                                         \
-          FUSED_JUMP (r_ == it->true_obj);                              \
-        slots[--sp] = r_;                                               \
+        slots[--sp] = a_;                                               \
         NEXT;                                                           \
       }                                                                 \
     SEND_SPECIAL (w_);                                                  \
@@ -1288,7 +1301,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
   for (;;)
     {
     loop_top:
-      RELOAD_LIMIT ();
+      SET_DTAB ();
       if (ST_UNLIKELY ((gint64) count >= LIMIT ()))
         {
           SYNC_OUT ();
@@ -1887,16 +1900,9 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       {
         StOop sel = send_sel;
         int argc = send_argc;
-        if (ST_UNLIKELY (argc < 0 || sp - argc < ST_CTX_TEMP0 || it->trace_sends != 0))
-          goto send_slow;
-        StOop rcvr = slots[sp - argc];
-        if (ST_UNLIKELY (st_is_pointer (rcvr) && !st_interp_valid_oop (vm, rcvr)))
-          goto send_slow;
-        guint32 ci = st_interp_class_index_of (it, rcvr);
-        StCacheEntry *e = &it->cache[st_interp_cache_slot (sel, ci)];
-        /* (filled entries have a class index and a method) */
-        if (ST_UNLIKELY (e->selector != sel || e->class_index != ci || ci == 0))
-          goto send_slow;
+        StOop rcvr;
+        StCacheEntry *e;
+        PROBE_CACHE (sel, argc, rcvr, e, send_slow);
         const StMethodHeader *h = &e->hdr;
         StOop method = e->method;
         uint64_t n = e->ctx_slots;
@@ -1937,7 +1943,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
             it->prim_fail_code = 0;
             sp -= argc;
             slots[sp] = v;
-            RELOAD_LIMIT ();
+            SET_DTAB ();
             NEXT;
           }
         if (ST_UNLIKELY ((guint) argc != h->num_args))
@@ -2016,7 +2022,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
         st_gc_remember_if_old (vm, target);
         ENTER_CONTEXT (target, ts, tn, tm, h, (uint64_t) pc0, spv + ST_CTX_TEMP0 - 1);
         slots[++sp] = ret_value;
-        RELOAD_LIMIT ();
+        SET_DTAB ();
         NEXT;
 
       return_slow:
@@ -2025,8 +2031,8 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       }
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
-      /* The arithmetic and comparison special selectors with `which` a
-       * constant (the switch in arith_special folds away). */
+      /* Opcodes with a label of their own (the operand a constant; see
+       * dispatch_table). */
     push_temp_0: PUSH (TEMP_FIXED (0)); NEXT;
     push_temp_1: PUSH (TEMP_FIXED (1)); NEXT;
     push_temp_2: PUSH (TEMP_FIXED (2)); NEXT;
@@ -2164,6 +2170,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef ENTER_CONTEXT
 #undef ACTIVATE
 #undef TRY_SEND
+#undef PROBE_CACHE
 #undef FUSED_JUMP
 #undef JUMP_FWD
 #undef COMPARE_SEND
@@ -2171,7 +2178,6 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef ARITH_SEND
 #undef AT_SEND
 #undef IN_ROW
-#undef RELOAD_LIMIT
 #undef LIMIT
 #undef SET_DTAB
 #undef FUSE_OK
