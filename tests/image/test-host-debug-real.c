@@ -33,49 +33,70 @@ on_message (const StHostMessage *msg, gpointer data)
     g_ptr_array_add (seen->debug, st_host_message_ref ((StHostMessage *) msg));
 }
 
-/* Wait (iterating the UI context) for the next DEBUG message. */
-static const StHostMessage *
-next_debug (GMainContext *ui, Seen *seen, guint *seen_count, double seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
-  while (seen->debug->len <= *seen_count && g_get_monotonic_time () < end)
-    g_main_context_iteration (ui, FALSE) || (g_usleep (2000), TRUE);
-  if (seen->debug->len <= *seen_count)
-    return NULL;
-  return g_ptr_array_index (seen->debug, (*seen_count)++);
-}
+/* A host on Cuis 4.1 with its UI context and the DEBUG messages seen. */
+typedef struct {
+  GMainContext *ui;
+  Seen seen;
+  guint n;             /* messages of seen.debug already looked at */
+  StHost *host;
+} Session;
 
-static StHost *
-start (GMainContext *ui, Seen *seen)
+/* FALSE (nothing to free) when the image is not installed. */
+static gboolean
+session_open (Session *t)
 {
   g_autofree char *path = thaw_test_real_image ("cuis4.1", "Cuis4.1-1544-reduced.image");
   if (path == NULL)
-    return NULL;
+    return FALSE;
+  t->ui = g_main_context_new ();
+  t->seen = (Seen) { g_ptr_array_new_with_free_func ((GDestroyNotify) st_host_message_unref), 0 };
+  t->n = 0;
   g_autoptr (GError) error = NULL;
   StVM *vm = st_image_read (path, ST_READ_STRICT, &error);
   g_assert_no_error (error);
   StHostOptions options = { 0 };
-  StHost *host = st_host_new (vm, ui, on_message, seen, &options, &error);
+  t->host = st_host_new (vm, t->ui, on_message, &t->seen, &options, &error);
   g_assert_no_error (error);
-  return host;
+  return TRUE;
+}
+
+static void
+session_close (Session *t)
+{
+  st_host_free (t->host);
+  g_ptr_array_unref (t->seen.debug);
+  g_main_context_unref (t->ui);
+}
+
+/* Wait (iterating the UI context) for the next DEBUG message. */
+static const StHostMessage *
+next_debug (Session *t, double seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * 1e6);
+  while (t->seen.debug->len <= t->n && g_get_monotonic_time () < end)
+    g_main_context_iteration (t->ui, FALSE) || (g_usleep (2000), TRUE);
+  if (t->seen.debug->len <= t->n)
+    return NULL;
+  return g_ptr_array_index (t->seen.debug, t->n++);
+}
+
+/* Send a debugger command and wait for its DEBUG message (asserted). */
+static const StHostMessage *
+command (Session *t, const char *text)
+{
+  st_host_debug (t->host, text);
+  const StHostMessage *m = next_debug (t, 30);
+  g_assert_nonnull (m);
+  return m;
 }
 
 static void
 test_startup_steps_copy (void)
 {
-  GMainContext *ui = g_main_context_new ();
-  Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify) st_host_message_unref), 0 };
-  guint n = 0;
-  StHost *host = start (ui, &seen);
-  if (host == NULL)
-    {
-      g_ptr_array_unref (seen.debug);
-      g_main_context_unref (ui);
-      return;
-    }
-  st_host_debug (host, "");
-  const StHostMessage *m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  Session t;
+  if (!session_open (&t))
+    return;
+  const StHostMessage *m = command (&t, "");
   g_assert_null (m->debug_error);
   g_assert_true (g_str_has_prefix (m->debug_reason, "startup"));
   g_assert_cmpstr (m->debug_method, ==, STARTUP_METHOD);
@@ -95,9 +116,7 @@ test_startup_steps_copy (void)
   g_assert_nonnull (strstr (top->print, "snapshot:andQuit:embedded: [pc 332]"));
 
   /* three steps, one command: the pcs thaw-cli reports (334, 338, 339) */
-  st_host_debug (host, "step 3");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "step 3");
   g_assert_null (m->debug_error);
   g_assert_cmpstr (m->debug_command, ==, "step 3");
   g_assert_nonnull (strstr (m->debug_output, "steps: 3\n"));
@@ -105,37 +124,27 @@ test_startup_steps_copy (void)
   g_assert_cmpuint (m->debug_pc, ==, 339);
   g_assert_cmpuint (m->bytecodes, ==, 3);
   g_assert_true (g_str_has_prefix (m->debug_reason, "step"));
-  g_assert_cmpint (st_host_state (host), ==, ST_HOST_STATE_PAUSED);
+  g_assert_cmpint (st_host_state (t.host), ==, ST_HOST_STATE_PAUSED);
 
   /* a failed command says why, and the session goes on */
-  st_host_debug (host, "break NoSuchSelectorAnywhere:");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "break NoSuchSelectorAnywhere:");
   g_assert_nonnull (m->debug_error);
   g_assert_nonnull (m->debug_vm);
   g_assert_cmpuint (g_strv_length (m->debug_breakpoints), ==, 0);
 
   /* checkpoint, one step, rewind: back at pc 339 after 3 bytecodes */
-  st_host_debug (host, "checkpoint");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "checkpoint");
   g_assert_cmpuint (g_strv_length (m->debug_checkpoints), ==, 1);
   g_assert_true (g_str_has_prefix (m->debug_checkpoints[0], "1: " STARTUP_METHOD " pc 339"));
-  st_host_debug (host, "step");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "step");
   g_assert_cmpuint (m->bytecodes, ==, 4);
-  st_host_debug (host, "rewind");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "rewind");
   g_assert_null (m->debug_error);
   g_assert_true (g_str_has_prefix (m->debug_reason, "rewound"));
   g_assert_cmpuint (m->debug_pc, ==, 339);
   g_assert_cmpuint (m->bytecodes, ==, 3);
 
-  st_host_free (host);
-  g_ptr_array_unref (seen.debug);
-  g_main_context_unref (ui);
+  session_close (&t);
 }
 
 /* A breakpoint met while the host runs as usual (st_host_run): paused,
@@ -143,58 +152,43 @@ test_startup_steps_copy (void)
 static void
 test_breakpoint_while_running (void)
 {
-  GMainContext *ui = g_main_context_new ();
-  Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify) st_host_message_unref), 0 };
-  guint n = 0;
-  StHost *host = start (ui, &seen);
-  if (host == NULL)
-    {
-      g_ptr_array_unref (seen.debug);
-      g_main_context_unref (ui);
-      return;
-    }
+  Session t;
+  if (!session_open (&t))
+    return;
   /* ByteArray class>>withAll: runs during Cuis's startup (thaw-cli debug:
    * on the stack after 20000 bytecodes, not at startup) */
-  st_host_debug (host, "break withAll:");
-  const StHostMessage *m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  const StHostMessage *m = command (&t, "break withAll:");
   g_assert_null (m->debug_error);
   g_assert_cmpuint (g_strv_length (m->debug_breakpoints), ==, 1);
   g_assert_true (g_str_has_prefix (m->debug_breakpoints[0], "1 withAll: (hits 0)"));
-  st_host_run (host);
-  m = next_debug (ui, &seen, &n, 60);
+  st_host_run (t.host);
+  m = next_debug (&t, 60);
   g_assert_nonnull (m);
   g_assert_cmpstr (m->debug_command, ==, "");
   g_assert_true (g_str_has_prefix (m->debug_reason, "breakpoint"));
   g_assert_true (g_str_has_suffix (m->debug_method, ">>withAll:"));
   g_assert_nonnull (m->debug_vm);
   g_assert_cmpint (m->state, ==, ST_HOST_STATE_PAUSED);
-  g_assert_cmpint (st_host_state (host), ==, ST_HOST_STATE_PAUSED);
+  g_assert_cmpint (st_host_state (t.host), ==, ST_HOST_STATE_PAUSED);
   g_assert_true (g_str_has_prefix (m->debug_breakpoints[0], "1 withAll: (hits 1)"));
   uint64_t at = m->bytecodes;
   g_assert_cmpuint (at, >, 100);
 
   /* delete it and run on: the image keeps running (not halted) */
-  st_host_debug (host, "delete 1");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "delete 1");
   g_assert_cmpuint (g_strv_length (m->debug_breakpoints), ==, 0);
-  st_host_debug (host, "continue");
+  st_host_debug (t.host, "continue");
   gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (g_get_monotonic_time () < end)
-    g_main_context_iteration (ui, FALSE) || (g_usleep (2000), TRUE);
-  StHostState s = st_host_state (host);
+    g_main_context_iteration (t.ui, FALSE) || (g_usleep (2000), TRUE);
+  StHostState s = st_host_state (t.host);
   g_assert_true (s == ST_HOST_STATE_RUNNING || s == ST_HOST_STATE_IDLE);
-  st_host_debug (host, "pause");
-  m = next_debug (ui, &seen, &n, 30);
-  g_assert_nonnull (m);
+  m = command (&t, "pause");
   g_assert_cmpstr (m->debug_reason, ==, "paused");
   g_assert_cmpuint (m->bytecodes, >, at);
   g_assert_nonnull (m->debug_vm);
 
-  st_host_free (host);
-  g_ptr_array_unref (seen.debug);
-  g_main_context_unref (ui);
+  session_close (&t);
 }
 
 /* The command language in its text form, straight on an StDebug. */
