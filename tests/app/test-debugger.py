@@ -10,7 +10,6 @@ come back to the same pc; a click on an instruction sets a breakpoint
 there and continuing halts on it; a breakpoint on a selector the startup
 sends halts there with that reason.  TAP output; run under X (xvfb-run)
 with a session bus (dbus-run-session)."""
-import configparser
 import ctypes
 import ctypes.util
 import json
@@ -23,12 +22,11 @@ import tempfile
 import time
 
 import thawapp
-from thawapp import action, export_state, skip, tap, wait_for
+from thawapp import action, export_state, screenshot, skip, tap, wait_for
 
 GUI = os.environ["THAW_GUI"]
 CLI = os.environ["THAW_CLI"]
 IMAGES = os.environ["THAW_IMAGES_DIR"]
-SHOTS = os.environ.get("THAW_SHOTS")
 CUIS = os.path.join(IMAGES, "cuis4.1", "Cuis4.1-1544-reduced.image")
 CHECKS = ["thaw --debug halts before the first bytecode",
           "three steps (F11) land where thaw-cli's three steps land; the disassembly marks the pc",
@@ -157,20 +155,6 @@ def cli_debug(script):
         os.unlink(name)
 
 
-def screenshot(name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        out = os.path.join(SHOTS, name)
-        subprocess.run(["import", "-window", "root", out], capture_output=True, timeout=30)
-        return out
-    return None
-
-
-class Thaw(thawapp.Thaw):
-    def __init__(self, *args):
-        super().__init__(GUI, *args)
-
-
 def get_state(st):
     return st["engine"].get("state", "") if st.has_section("engine") else ""
 
@@ -196,7 +180,7 @@ def run(tmp):
             selector = frame.split(">>", 1)[1]
             break
 
-    thaw = Thaw("--debug", CUIS)
+    thaw = thawapp.Thaw(GUI, "--debug", CUIS)
     try:
         if not thaw.wait_registered():
             tap(False, CHECKS[0], "thaw never appeared on the session bus")
@@ -364,11 +348,7 @@ def main():
             skip(c, f"real image {CUIS} is missing")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
-        os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")
-        os.environ["GSETTINGS_BACKEND"] = "memory"
-        os.environ["GSETTINGS_SCHEMA_DIR"] = os.environ["THAW_SCHEMA_DIR"]
-        os.environ["GTK_A11Y"] = "none"
+        thawapp.isolate(tmp)
         run(tmp)
     while thawapp.count() < len(CHECKS):
         tap(False, CHECKS[thawapp.count()], "not reached")

@@ -5,7 +5,6 @@ panels show what thaw-cli prints for the same image; make an edit through
 the window's actions, save a copy, and check the copy with thaw-cli.
 Screenshots of each panel go to THAW_SHOTS.  TAP output; run under X
 (xvfb-run) with a session bus (dbus-run-session)."""
-import configparser
 import json
 import os
 import re
@@ -16,12 +15,11 @@ import tempfile
 import time
 
 import thawapp
-from thawapp import action, export_state, skip, tap
+from thawapp import action, export_state, screenshot, skip, tap
 
 GUI = os.environ["THAW_GUI"]
 CLI = os.environ["THAW_CLI"]
 IMAGES = os.environ["THAW_IMAGES_DIR"]
-SHOTS = os.environ.get("THAW_SHOTS")
 REAL = [
     ("pharo8-kernel64", "Pharo.image"),
     ("cpnode-tiny32", "client-environment.image"),
@@ -67,45 +65,13 @@ def first_number(text):
     return int(m.group(0), 16) if m.group(0).startswith("0x") else int(m.group(0))
 
 
-def screenshot(name):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-        subprocess.run(["import", "-window", "root", os.path.join(SHOTS, name)], capture_output=True, timeout=30)
-
-
-class Thaw:
-    def __init__(self, *args):
-        env = dict(os.environ)
-        self.proc = subprocess.Popen([GUI, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def wait_registered(self, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            r = subprocess.run(["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus",
-                                "--object-path", "/org/freedesktop/DBus", "--method",
-                                "org.freedesktop.DBus.NameHasOwner", "dev.thaw.Thaw"],
-                               capture_output=True, text=True)
-            if "true" in r.stdout:
-                return True
-            time.sleep(0.2)
-        return False
-
-    def stop(self):
-        action("quit", window=None)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
 def check_image(tmp, folder, file):
     path = image_path(folder, file)
     name = f"{folder}: window panels match thaw-cli"
     if not os.path.exists(path):
         skip(name, f"real image {path} is missing")
         return
-    thaw = Thaw(path)
+    thaw = thawapp.Thaw(GUI, path)
     try:
         if not thaw.wait_registered():
             tap(False, name, "thaw never appeared on the session bus")
@@ -152,7 +118,7 @@ def check_edit_and_save(tmp):
         return
     work = os.path.join(tmp, "edit")
     os.makedirs(work)
-    thaw = Thaw(path)
+    thaw = thawapp.Thaw(GUI, path)
     try:
         thaw.wait_registered()
         wait_analysed(tmp)
@@ -210,7 +176,7 @@ def check_clean_copy(tmp):
     work = os.path.join(tmp, "clean")
     os.makedirs(work)
     out = os.path.join(work, "clean.image")
-    thaw = Thaw(path)
+    thaw = thawapp.Thaw(GUI, path)
     try:
         thaw.wait_registered()
         wait_analysed(tmp)
@@ -251,10 +217,7 @@ def main():
             return 0
     print(f"1..{len(REAL) + 4}")
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
-        os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")
-        os.environ["GSETTINGS_BACKEND"] = "memory"
-        os.environ["GSETTINGS_SCHEMA_DIR"] = os.environ["THAW_SCHEMA_DIR"]
+        thawapp.isolate(tmp)
         for folder, file in REAL:
             check_image(tmp, folder, file)
         check_edit_and_save(tmp)

@@ -441,11 +441,7 @@ def main():
             return 0
     print(f"1..{len(RUN) * len(CHECKS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
-        os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")
-        os.environ["GSETTINGS_BACKEND"] = "memory"
-        os.environ["GSETTINGS_SCHEMA_DIR"] = os.environ["THAW_SCHEMA_DIR"]
-        os.environ["GTK_A11Y"] = "none"
+        thawapp.isolate(tmp)
         only = os.environ.get("THAW_RUN_ONLY")
         for name, path in RUN:
             if only and name not in only.split(","):

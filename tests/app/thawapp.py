@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What the app tests share: TAP output, the window's actions over D-Bus
-(org.gtk.Actions on dev.thaw.Thaw), and its exported state (a key file)."""
+(org.gtk.Actions on dev.thaw.Thaw), its exported state (a key file), the
+settings sandbox and screenshots."""
 import configparser
 import json
 import os
@@ -10,6 +11,27 @@ import time
 
 _count = 0
 _failures = 0
+SHOTS = os.environ.get("THAW_SHOTS")
+
+
+def isolate(tmp):
+    """This run's settings and data in tmp (settings in memory), and no
+    accessibility bus."""
+    os.environ["XDG_CONFIG_HOME"] = os.path.join(tmp, "config")
+    os.environ["XDG_DATA_HOME"] = os.path.join(tmp, "data")
+    os.environ["GSETTINGS_BACKEND"] = "memory"
+    os.environ["GSETTINGS_SCHEMA_DIR"] = os.environ["THAW_SCHEMA_DIR"]
+    os.environ["GTK_A11Y"] = "none"
+
+
+def screenshot(name):
+    """The screen as THAW_SHOTS/name when THAW_SHOTS is set: its path, or None."""
+    if not SHOTS:
+        return None
+    os.makedirs(SHOTS, exist_ok=True)
+    out = os.path.join(SHOTS, name)
+    subprocess.run(["import", "-window", "root", out], capture_output=True, timeout=30)
+    return out
 
 
 def tap(ok, name, detail=""):
