@@ -53,7 +53,7 @@ st_interp_load_context (StInterp *it, StOop ctx)
         }
     }
   /* The interpreter reads the first temps unchecked (interp.c,
-   * TEMP_FIXED): every context the VMs make has room for at least 12. */
+   * TEMP): every context the VMs make has room for at least 12. */
   if (st_num_slots (vm, home) < ST_CTX_TEMP0 + ST_MIN_FRAME)
     {
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_CONTEXT,

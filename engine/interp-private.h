@@ -65,8 +65,10 @@ enum {
 
 #define ST_SMALL_FRAME 16
 /* Fewer temps than this in a context's home: damaged (st_interp_load_context
- * refuses it; the interpreter reads temps 0..ST_MIN_FRAME-1 unchecked). */
-#define ST_MIN_FRAME 4
+ * refuses it; the interpreter reads temps 0..ST_MIN_FRAME-1 unchecked).
+ * The smallest frame any VM makes is 12 (the 2.x-era SmallFrame, which
+ * Scratch's contexts still have); later VMs make 16 or 56. */
+#define ST_MIN_FRAME 12
 #define ST_LARGE_FRAME 56
 #define ST_METHOD_CACHE_SIZE 4096
 #define ST_HEADER_CACHE_SIZE 512

@@ -901,20 +901,16 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     BARRIER (receiver);                                                 \
     *slot_ = sv_;                                                       \
   } while (0)
+/* Temps below ST_MIN_FRAME need no check: every active context's home
+ * has that many (st_interp_context_slots, st_interp_load_context, the
+ * fast return path).  With a constant i the check folds away; else it is
+ * a comparison with a constant first. */
 #define TEMP(i)                                                         \
   (*({                                                                  \
     guint64 i_ = (guint64) (i) + ST_CTX_TEMP0;                          \
-    if (ST_UNLIKELY (i_ >= temps_size))                                 \
+    if (ST_UNLIKELY (i_ >= ST_CTX_TEMP0 + ST_MIN_FRAME && i_ >= temps_size)) \
       goto bad_temp;                                                    \
     &temps[i_];                                                         \
-  }))
-/* Temp i < ST_MIN_FRAME (a constant): every active context's home has
- * that many (st_interp_context_slots, st_interp_load_context, the fast
- * return path). */
-#define TEMP_FIXED(i)                                                   \
-  (*({                                                                  \
-    G_STATIC_ASSERT ((i) < ST_MIN_FRAME);                               \
-    &temps[ST_CTX_TEMP0 + (i)];                                         \
   }))
 #define LIT_VAR(i)                                                      \
   (*({                                                                  \
@@ -2033,10 +2029,10 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
       /* Opcodes with a label of their own (the operand a constant; see
        * dispatch_table). */
-    push_temp_0: PUSH (TEMP_FIXED (0)); NEXT;
-    push_temp_1: PUSH (TEMP_FIXED (1)); NEXT;
-    push_temp_2: PUSH (TEMP_FIXED (2)); NEXT;
-    push_temp_3: PUSH (TEMP_FIXED (3)); NEXT;
+    push_temp_0: PUSH (TEMP (0)); NEXT;
+    push_temp_1: PUSH (TEMP (1)); NEXT;
+    push_temp_2: PUSH (TEMP (2)); NEXT;
+    push_temp_3: PUSH (TEMP (3)); NEXT;
 #define POP_STORE_TEMP_N(i)                                             \
   do {                                                                  \
     StOop v_ = POP ();                                                  \
@@ -2153,7 +2149,6 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #undef RCVR_SETUP
 #undef TEMP
 #undef LIT_VAR
-#undef TEMP_FIXED
 #undef LIT_VAR_W
 #undef REMOTE_TEMP
 #undef REMOTE_TEMP_W

@@ -593,20 +593,20 @@ test_damaged (void)
   st_vm_free (vm);
   thaw_builder_free (b);
 
-  /* A context with room for only two temps (the interpreter reads the
-   * first four without a check) cannot start. */
+  /* A context with room for only eleven temps (the interpreter reads the
+   * first twelve without a check) cannot start. */
   b = thaw_builder_new (ST_FAMILY_SPUR, 8);
   k = thaw_builder_objects (b);
-  StOop small = thaw_builder_instance (b, k->context_class, 2);
+  StOop small = thaw_builder_instance (b, k->context_class, 11);
   vm = thaw_builder_finish (b);
-  g_assert_cmpuint (st_num_slots (vm, small), ==, TEMP0 + 2);
+  g_assert_cmpuint (st_num_slots (vm, small), ==, TEMP0 + 11);
   for (guint i = 0; i < TEMP0; i++)
     st_store (vm, small, i, st_fetch (vm, k->active_context, i));
   st_store (vm, k->active_process, 1, small);
   g_clear_error (&error);
   g_assert_false (st_interp_init (vm, &error));
   g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT);
-  g_assert_nonnull (strstr (error->message, "fewer than the 10 of the smallest frame"));
+  g_assert_nonnull (strstr (error->message, "fewer than the 18 of the smallest frame"));
   st_vm_free (vm);
   thaw_builder_free (b);
 }
