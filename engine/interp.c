@@ -720,9 +720,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   const StOop nil = it->nil;
   const bool closures = vm->personality.closures;
   const bool word64 = it->word64;
-  /* the image's SmallInteger range, tagged */
+  /* the image's SmallInteger range, tagged: its least value and the
+   * distance to its greatest (one unsigned comparison checks both ends) */
   G_GNUC_UNUSED const int64_t tagged_min = (int64_t) st_smallint_oop (it->int_min);
-  G_GNUC_UNUSED const int64_t tagged_max = (int64_t) st_smallint_oop (it->int_max);
+  G_GNUC_UNUSED const uint64_t tagged_span = st_smallint_oop (it->int_max) - (uint64_t) tagged_min;
 
   /* The registers of the active context, cached in locals of this loop:
    * the compiler keeps them in machine registers, which it cannot do with
@@ -1161,7 +1162,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
       goto stack_underflow;                                             \
     StOop x_ = slots[sp - 1], y_ = slots[sp];                           \
-    if (ST_UNLIKELY (!st_is_smallint (x_) || !st_is_smallint (y_)))     \
+    if (ST_UNLIKELY (!st_both_smallint (x_, y_)))                       \
       SEND_SPECIAL (w);                                                 \
     bool r_ = (int64_t) x_ op (int64_t) y_;                             \
     FUSED_JUMP (r_);                                                    \
@@ -1178,9 +1179,9 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       goto stack_underflow;                                             \
     StOop x_ = slots[sp - 1], y_ = slots[sp];                           \
     int64_t t_;                                                         \
-    if (ST_UNLIKELY (!st_is_smallint (x_) || !st_is_smallint (y_)      \
+    if (ST_UNLIKELY (!st_both_smallint (x_, y_)                         \
                      || builtin ((int64_t) x_, (int64_t) y_ - 1, &t_)   \
-                     || t_ < tagged_min || t_ > tagged_max))            \
+                     || (uint64_t) t_ - (uint64_t) tagged_min > tagged_span)) \
       SEND_SPECIAL (w);                                                 \
     slots[--sp] = (StOop) t_;                                           \
     NEXT;                                                               \

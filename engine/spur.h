@@ -165,6 +165,11 @@ st_object_bytes_for_slots (uint64_t num_slots)
 static inline bool st_is_immediate (StOop o)  { return (o & ST_TAG_MASK) != 0; }
 static inline bool st_is_pointer (StOop o)    { return (o & ST_TAG_MASK) == 0; }
 static inline bool st_is_smallint (StOop o)   { return (o & ST_TAG_MASK) == ST_TAG_SMALLINT; }
+/* both SmallIntegers, in one test (each tag xor 1 is 0 only for a SmallInteger) */
+static inline bool st_both_smallint (StOop a, StOop b)
+{
+  return (((a ^ ST_TAG_SMALLINT) | (b ^ ST_TAG_SMALLINT)) & ST_TAG_MASK) == 0;
+}
 static inline bool st_is_character (StOop o)  { return (o & ST_TAG_MASK) == ST_TAG_CHARACTER; }
 static inline bool st_is_smallfloat (StOop o) { return (o & ST_TAG_MASK) == ST_TAG_SMALLFLOAT; }
 

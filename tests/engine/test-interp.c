@@ -37,6 +37,7 @@ typedef struct {
 #define V3_SEND0(lit)         (208 + (lit))
 #define V3_SEND1(lit)         (224 + (lit))
 #define V3_PLUS               176
+#define V3_MINUS              177
 #define V3_TIMES              184
 #define V3_VALUE              201
 #define V3_VALUE1             202
@@ -140,37 +141,64 @@ static void test_arith_sista (void) { arith_case (ST_FAMILY_SPUR, 8, 68533); }
 static void test_arith_spur32 (void) { arith_case (ST_FAMILY_SPUR, 4, 6521); }
 static void test_arith_v3 (void) { arith_case (ST_FAMILY_V3, 4, 6504); }
 
-/* A 32-bit image sees 31-bit SmallIntegers: 2^30 - 1 + 1 is not one, so
- * the fast path and primitive 1 fail and #+ is really sent (here to a
- * SmallInteger class without methods: doesNotUnderstand:, itself not
- * understood, stops the run with an error naming #+). */
+/* x op y (op V3_PLUS or V3_MINUS) into a temp.  When the result is no
+ * SmallInteger of the image (31 bits in a 32-bit image, 61 in a 64-bit
+ * one) the fast path and the primitive fail and the selector is really
+ * sent (here to a SmallInteger class without methods:
+ * doesNotUnderstand:, itself not understood, stops the run with an error
+ * naming it). */
 static void
-test_smallint_range_32 (void)
+range_case (guint wb, guint32 format, int64_t x, guint8 op, int64_t y, bool fits, int64_t expect)
 {
   Run r;
-  run_setup (&r, ST_FAMILY_SPUR, 4, 6521);
-  StOop lits[] = { st_smallint_oop ((1 << 30) - 1) };
-  guint8 code[] = { V3_PUSH_LIT (0), V3_PUSH_ONE, V3_PLUS, V3_RETURN_TOP };
-  run_method (&r, 0, lits, 1, code, sizeof code);
+  run_setup (&r, ST_FAMILY_SPUR, wb, format);
+  StOop quit = thaw_builder_symbol (r.b, "quit");
+  StOop lits[] = { st_smallint_oop (x), st_smallint_oop (y), quit };
+  guint8 code[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), op, V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (2), V3_RETURN_SELF };
+  run_method (&r, 1, lits, 3, code, sizeof code);
   g_autoptr (GError) error = NULL;
   StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_cmpint (s, ==, ST_RUN_ERROR);
-  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_LOOKUP);
-  g_assert_nonnull (strstr (error->message, "#+"));
+  if (fits)
+    {
+      g_assert_no_error (error);
+      g_assert_cmpint (s, ==, ST_RUN_QUIT);
+      g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (expect));
+    }
+  else
+    {
+      g_assert_cmpint (s, ==, ST_RUN_ERROR);
+      g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_LOOKUP);
+      g_assert_nonnull (strstr (error->message, op == V3_PLUS ? "#+" : "#-"));
+    }
   run_free (&r);
+}
 
-  /* The same in a 64-bit image is a SmallInteger. */
-  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
-  StOop quit = thaw_builder_symbol (r.b, "quit");
-  StOop lits2[] = { st_smallint_oop ((1 << 30) - 1), quit };
-  guint8 code2[] = { V3_PUSH_LIT (0), V3_PUSH_ONE, V3_PLUS, V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF };
-  run_method (&r, 1, lits2, 2, code2, sizeof code2);
-  g_clear_error (&error);
-  s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
-  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (1 << 30));
-  run_free (&r);
+static void
+test_smallint_range (void)
+{
+  const int64_t max30 = ((int64_t) 1 << 30) - 1, min30 = -((int64_t) 1 << 30);
+  const int64_t max60 = ((int64_t) 1 << 60) - 1, min60 = -((int64_t) 1 << 60);
+  /* 32-bit: both ends, and the values just inside them */
+  range_case (4, 6521, max30, V3_PLUS, 1, false, 0);
+  range_case (4, 6521, max30 - 1, V3_PLUS, 1, true, max30);
+  range_case (4, 6521, min30, V3_MINUS, 1, false, 0);
+  range_case (4, 6521, min30 + 1, V3_MINUS, 1, true, min30);
+  range_case (4, 6521, min30, V3_PLUS, -1, false, 0);
+  range_case (4, 6521, max30, V3_MINUS, -1, false, 0);
+  range_case (4, 6521, max30, V3_PLUS, min30, true, -1);
+  /* the same sums are SmallIntegers in a 64-bit image */
+  range_case (8, 68021, max30, V3_PLUS, 1, true, max30 + 1);
+  range_case (8, 68021, min30, V3_MINUS, 1, true, min30 - 1);
+  /* whose own ends are those of 61 bits (a 64-bit overflow of the
+   * tagged sum, or just past the range) */
+  range_case (8, 68021, max60, V3_PLUS, 1, false, 0);
+  range_case (8, 68021, max60, V3_PLUS, max60, false, 0);
+  range_case (8, 68021, min60, V3_MINUS, 1, false, 0);
+  range_case (8, 68021, min60, V3_PLUS, min60, false, 0);
+  range_case (8, 68021, max60, V3_MINUS, min60, false, 0);
+  range_case (8, 68021, max60 - 1, V3_PLUS, 1, true, max60);
+  range_case (8, 68021, min60 + 1, V3_MINUS, 1, true, min60);
+  range_case (8, 68021, max60, V3_PLUS, min60, true, -1);
 }
 
 /* A real send: Object>>double: x  ^x + x, called with 21. */
@@ -927,7 +955,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/arith/sista", test_arith_sista);
   g_test_add_func ("/engine/interp/arith/spur32", test_arith_spur32);
   g_test_add_func ("/engine/interp/arith/v3", test_arith_v3);
-  g_test_add_func ("/engine/interp/smallint-range-32", test_smallint_range_32);
+  g_test_add_func ("/engine/interp/smallint-range", test_smallint_range);
   g_test_add_func ("/engine/interp/send/v3", test_send_v3);
   g_test_add_func ("/engine/interp/send/sista", test_send_sista);
   g_test_add_func ("/engine/interp/closures-v3", test_closures_v3);
