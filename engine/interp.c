@@ -1054,52 +1054,60 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
  * both.  c is the comparison's outcome, the two operands still on the
  * stack.  (The conditional jumps it knows all jump forward.) */
 #define IN_ROW(x, set, id) ((x) >= FIRST (set, id) && (x) <= LAST (set, id))
-#define FUSED_JUMP(c)                                                   \
+#define FUSED_JUMP_V3(c)                                                \
   do {                                                                  \
     if (FUSE_OK () && pc + 1 < pc_end)                                  \
       {                                                                 \
         guint nb_ = bc[pc];                                             \
         bool c_ = (c);                                                  \
-        if (set_base == 0)                                              \
+        if (nb_ - FIRST (V3, SHORT_JUMP_FALSE) < 8)                     \
           {                                                             \
-            if (IN_ROW (nb_, V3, SHORT_JUMP_FALSE))                     \
-              {                                                         \
-                count++;                                                \
-                pc++;                                                   \
-                sp -= 2;                                                \
-                if (!c_)                                                \
-                  JUMP_FWD (nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE)); \
-                NEXT;                                                   \
-              }                                                         \
-            if (IN_ROW (nb_, V3, LONG_JUMP_TRUE) || IN_ROW (nb_, V3, LONG_JUMP_FALSE)) \
-              {                                                         \
-                /* both rows: 4 opcodes, the offset's high bits */     \
-                uint64_t off_ = (uint64_t) (nb_ & 3) * 256 + bc[pc + 1]; \
-                count++;                                                \
-                pc += 2;                                                \
-                sp -= 2;                                                \
-                if (c_ == IN_ROW (nb_, V3, LONG_JUMP_TRUE))             \
-                  JUMP_FWD (off_);                                      \
-                NEXT;                                                   \
-              }                                                         \
-          }                                                             \
-        else if (IN_ROW (nb_, SISTA, SHORT_JUMP_TRUE) || IN_ROW (nb_, SISTA, SHORT_JUMP_FALSE)) \
-          {                                                             \
-            /* both rows: 8 opcodes, offsets 1..8 */                   \
             count++;                                                    \
             pc++;                                                       \
             sp -= 2;                                                    \
-            if (c_ == IN_ROW (nb_, SISTA, SHORT_JUMP_TRUE))             \
+            if (!c_)                                                    \
+              JUMP_FWD (nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE)); \
+            NEXT;                                                       \
+          }                                                             \
+        if (nb_ - FIRST (V3, LONG_JUMP_TRUE) < 8)                       \
+          {                                                             \
+            /* both rows: 4 opcodes each, the offset's high bits */    \
+            uint64_t off_ = (uint64_t) (nb_ & 3) * 256 + bc[pc + 1];    \
+            count++;                                                    \
+            pc += 2;                                                    \
+            sp -= 2;                                                    \
+            if (c_ == (nb_ < FIRST (V3, LONG_JUMP_FALSE)))              \
+              JUMP_FWD (off_);                                          \
+            NEXT;                                                       \
+          }                                                             \
+      }                                                                 \
+  } while (0)
+#define FUSED_JUMP_SISTA(c)                                             \
+  do {                                                                  \
+    if (FUSE_OK () && pc < pc_end)                                      \
+      {                                                                 \
+        guint nb_ = bc[pc];                                             \
+        bool c_ = (c);                                                  \
+        if (nb_ - FIRST (SISTA, SHORT_JUMP_TRUE) < 16)                  \
+          {                                                             \
+            /* both rows: 8 opcodes each, offsets 1..8 */              \
+            count++;                                                    \
+            pc++;                                                       \
+            sp -= 2;                                                    \
+            if (c_ == (nb_ < FIRST (SISTA, SHORT_JUMP_FALSE)))          \
               JUMP_FWD ((nb_ & 7) + 1);                                 \
             NEXT;                                                       \
           }                                                             \
       }                                                                 \
   } while (0)
-_Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FALSE) == 1
-                && FIRST (V3, LONG_JUMP_TRUE) % 4 == 0 && FIRST (V3, LONG_JUMP_FALSE) % 4 == 0
-                && FIRST (SISTA, SHORT_JUMP_TRUE) % 8 == 0 && FIRST (SISTA, SHORT_JUMP_FALSE) % 8 == 0
+_Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
+                && BASE (V3, SHORT_JUMP_FALSE) == 1
+                && FIRST (V3, LONG_JUMP_TRUE) % 4 == 0 && FIRST (V3, LONG_JUMP_FALSE) == FIRST (V3, LONG_JUMP_TRUE) + 4
+                && LAST (V3, LONG_JUMP_FALSE) == FIRST (V3, LONG_JUMP_TRUE) + 7
+                && FIRST (SISTA, SHORT_JUMP_TRUE) % 8 == 0 && FIRST (SISTA, SHORT_JUMP_FALSE) == FIRST (SISTA, SHORT_JUMP_TRUE) + 8
+                && LAST (SISTA, SHORT_JUMP_FALSE) == FIRST (SISTA, SHORT_JUMP_TRUE) + 15
                 && BASE (SISTA, SHORT_JUMP_TRUE) == 1 && BASE (SISTA, SHORT_JUMP_FALSE) == 1,
-                "the fused jumps decode offsets from the opcodes' low bits");
+                "the fused jumps find the rows with one comparison and decode offsets from the opcodes' low bits");
 /* The special selectors that are not answered in place are sent. */
 #define SEND_SPECIAL(which)                                             \
   do {                                                                  \
@@ -1115,7 +1123,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 
 /* Special selectors 0-15 (arithmetic, comparisons) on SmallIntegers in
  * place, else sent.  Ends the bytecode. */
-#define ARITH_SEND(w)                                                   \
+#define ARITH_SEND(w, set)                                              \
   do {                                                                  \
     guint w_ = (w);                                                     \
     StOop a_;                                                           \
@@ -1123,12 +1131,12 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       {                                                                 \
       case 0: ADD_SUB_SEND (0, __builtin_add_overflow);                 \
       case 1: ADD_SUB_SEND (1, __builtin_sub_overflow);                 \
-      case 2: COMPARE_SEND (2, <);                                      \
-      case 3: COMPARE_SEND (3, >);                                      \
-      case 4: COMPARE_SEND (4, <=);                                     \
-      case 5: COMPARE_SEND (5, >=);                                     \
-      case 6: COMPARE_SEND (6, ==);                                     \
-      case 7: COMPARE_SEND (7, !=);                                     \
+      case 2: COMPARE_SEND (2, <, set);                                 \
+      case 3: COMPARE_SEND (3, >, set);                                 \
+      case 4: COMPARE_SEND (4, <=, set);                                \
+      case 5: COMPARE_SEND (5, >=, set);                                \
+      case 6: COMPARE_SEND (6, ==, set);                                \
+      case 7: COMPARE_SEND (7, !=, set);                                \
       default: break;                                                   \
       }                                                                 \
     if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
@@ -1157,7 +1165,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 
 /* Special selectors 2-7 (x op y) on two SmallIntegers: tagged
  * SmallIntegers compare as their values do.  Ends the bytecode. */
-#define COMPARE_SEND(w, op)                                             \
+#define COMPARE_SEND(w, op, set)                                        \
   do {                                                                  \
     if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
       goto stack_underflow;                                             \
@@ -1165,7 +1173,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     if (ST_UNLIKELY (!st_both_smallint (x_, y_)))                       \
       SEND_SPECIAL (w);                                                 \
     bool r_ = (int64_t) x_ op (int64_t) y_;                             \
-    FUSED_JUMP (r_);                                                    \
+    FUSED_JUMP_##set (r_);                                              \
     slots[--sp] = r_ ? it->true_obj : it->false_obj;                    \
     NEXT;                                                               \
   } while (0)
@@ -1202,10 +1210,15 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
 #define SPECIAL_LABELS(w, label)                                        \
     [SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&label,             \
     [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&label,
-    SPECIAL_LABELS (0, special_0) SPECIAL_LABELS (1, special_1) SPECIAL_LABELS (2, special_2)
-    SPECIAL_LABELS (3, special_3) SPECIAL_LABELS (4, special_4) SPECIAL_LABELS (5, special_5)
-    SPECIAL_LABELS (6, special_6) SPECIAL_LABELS (7, special_7)
+    SPECIAL_LABELS (0, special_0) SPECIAL_LABELS (1, special_1)
 #undef SPECIAL_LABELS
+    /* the comparisons have one per set (the jump they fuse with differs) */
+#define COMPARE_LABELS(w)                                               \
+    [SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&v3_special_##w,    \
+    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&sista_special_##w,
+    COMPARE_LABELS (2) COMPARE_LABELS (3) COMPARE_LABELS (4) COMPARE_LABELS (5)
+    COMPARE_LABELS (6) COMPARE_LABELS (7)
+#undef COMPARE_LABELS
     /* and the pushes of the first four temps (the index a constant) */
 #define PUSH_TEMP_LABEL(i)                                              \
     [SET_BASE_V3 + FIRST (V3, PUSH_TEMP) + (i)] = &&push_temp_##i,      \
@@ -1536,7 +1549,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       NEXT;
     V3_SEND_ARITH:
       b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
-      ARITH_SEND (b - FIRST (V3, SEND_ARITH));
+      ARITH_SEND (b - FIRST (V3, SEND_ARITH), V3);
     V3_SEND_SPECIAL:
       b = bc[pc - 1];             /* the opcode (NEXT does not keep it) */
       {
@@ -1609,7 +1622,7 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
       {
         guint which = b - FIRST (SISTA, SEND_SPECIAL);
         if (which < 16)
-          ARITH_SEND (which);
+          ARITH_SEND (which, SISTA);
         if (which == SPECIAL_IDENTICAL || which == SPECIAL_NOT_IDENTICAL)
           {
             StOop y = POP ();
@@ -2067,12 +2080,18 @@ _Static_assert (FIRST (V3, SHORT_JUMP_FALSE) % 8 == 0 && BASE (V3, SHORT_JUMP_FA
     push_int_2: PUSH (st_smallint_oop (2)); NEXT;
     special_0: ADD_SUB_SEND (0, __builtin_add_overflow);
     special_1: ADD_SUB_SEND (1, __builtin_sub_overflow);
-    special_2: COMPARE_SEND (2, <);
-    special_3: COMPARE_SEND (3, >);
-    special_4: COMPARE_SEND (4, <=);
-    special_5: COMPARE_SEND (5, >=);
-    special_6: COMPARE_SEND (6, ==);
-    special_7: COMPARE_SEND (7, !=);
+    v3_special_2: COMPARE_SEND (2, <, V3);
+    v3_special_3: COMPARE_SEND (3, >, V3);
+    v3_special_4: COMPARE_SEND (4, <=, V3);
+    v3_special_5: COMPARE_SEND (5, >=, V3);
+    v3_special_6: COMPARE_SEND (6, ==, V3);
+    v3_special_7: COMPARE_SEND (7, !=, V3);
+    sista_special_2: COMPARE_SEND (2, <, SISTA);
+    sista_special_3: COMPARE_SEND (3, >, SISTA);
+    sista_special_4: COMPARE_SEND (4, <=, SISTA);
+    sista_special_5: COMPARE_SEND (5, >=, SISTA);
+    sista_special_6: COMPARE_SEND (6, ==, SISTA);
+    sista_special_7: COMPARE_SEND (7, !=, SISTA);
     special_at_label: AT_SEND (SPECIAL_AT);
     special_at_put_label: AT_SEND (SPECIAL_AT_PUT);
 

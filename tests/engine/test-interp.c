@@ -201,6 +201,62 @@ test_smallint_range (void)
   range_case (8, 68021, max60, V3_PLUS, min60, true, -1);
 }
 
+/* A SmallInteger comparison and the conditional jump after it (which the
+ * interpreter takes together): every comparison with every jump it
+ * fuses with (V3 short jump false, long jump true and false; SistaV1
+ * short jump true and false), on both outcomes, run whole and one
+ * bytecode at a time (where nothing is fused).  The jump skips
+ * "push 1, pop into temp 0". */
+static void
+test_compare_jump (void)
+{
+  static const struct { bool sista; guint8 jump[2]; guint len; bool on_true; } jumps[] = {
+    { false, { 153 }, 1, false },         /* V3 short jump false by 2 */
+    { false, { 168, 2 }, 2, true },       /* V3 long jump true by 2 */
+    { false, { 172, 2 }, 2, false },      /* V3 long jump false by 2 */
+    { true, { 185 }, 1, true },           /* SistaV1 short jump true by 2 */
+    { true, { 193 }, 1, false },          /* SistaV1 short jump false by 2 */
+  };
+  static const int64_t xs[] = { 3, 4, 5, -4 };
+  for (guint j = 0; j < G_N_ELEMENTS (jumps); j++)
+    for (guint op = 0; op < 6; op++)       /* < > <= >= = ~= */
+      for (guint xi = 0; xi < G_N_ELEMENTS (xs); xi++)
+        for (guint stepped = 0; stepped < 2; stepped++)
+          {
+            int64_t x = xs[xi], y = 4;
+            bool c = op == 0 ? x < y : op == 1 ? x > y : op == 2 ? x <= y : op == 3 ? x >= y : op == 4 ? x == y : x != y;
+            bool taken = c == jumps[j].on_true;
+            bool si = jumps[j].sista;
+            Run r;
+            run_setup (&r, ST_FAMILY_SPUR, 8, si ? 68533 : 68021);
+            StOop lits[] = { st_smallint_oop (x), st_smallint_oop (y), thaw_builder_symbol (r.b, "quit") };
+            guint8 code[16];
+            guint n = 0;
+            code[n++] = si ? SI_PUSH_LIT (0) : V3_PUSH_LIT (0);
+            code[n++] = si ? SI_PUSH_LIT (1) : V3_PUSH_LIT (1);
+            code[n++] = (si ? SI_PLUS : V3_PLUS) + 2 + op;
+            for (guint i = 0; i < jumps[j].len; i++)
+              code[n++] = jumps[j].jump[i];
+            code[n++] = si ? SI_PUSH_ONE : V3_PUSH_ONE;
+            code[n++] = si ? SI_POP_TEMP (0) : V3_POP_TEMP (0);
+            code[n++] = si ? SI_PUSH_SELF : V3_PUSH_SELF;
+            code[n++] = si ? SI_SEND0 (2) : V3_SEND0 (2);
+            code[n++] = si ? 88 : V3_RETURN_SELF;
+            run_method (&r, 1, lits, 3, code, n);
+            g_autoptr (GError) error = NULL;
+            StRunStatus s = run_go (&r, stepped ? 1 : 1000, &error);
+            while (stepped && s == ST_RUN_BYTECODE_LIMIT)
+              s = st_interp_run (r.vm, 1, 0, &error);
+            g_assert_no_error (error);
+            g_assert_cmpint (s, ==, ST_RUN_QUIT);
+            g_assert_cmphex (temp (&r, 0), ==, taken ? r.vm->nil_obj : st_smallint_oop (1));
+            /* both bytecodes count, and the stack is empty again */
+            g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, taken ? 6 : 8);
+            g_assert_cmphex (st_fetch (r.vm, r.k->active_context, STACKP), ==, st_smallint_oop (1 + 1));
+            run_free (&r);
+          }
+}
+
 /* A real send: Object>>double: x  ^x + x, called with 21. */
 static void
 send_case (guint32 format)
@@ -956,6 +1012,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/arith/spur32", test_arith_spur32);
   g_test_add_func ("/engine/interp/arith/v3", test_arith_v3);
   g_test_add_func ("/engine/interp/smallint-range", test_smallint_range);
+  g_test_add_func ("/engine/interp/compare-jump", test_compare_jump);
   g_test_add_func ("/engine/interp/send/v3", test_send_v3);
   g_test_add_func ("/engine/interp/send/sista", test_send_sista);
   g_test_add_func ("/engine/interp/closures-v3", test_closures_v3);
