@@ -655,25 +655,32 @@ special_at (StInterp *it, guint which, const uint64_t *top, StOop *out)
   StOop rcvr = top[-argc], index = top[1 - argc];
   if (!st_is_smallint (index) || !st_interp_valid_oop (vm, rcvr))
     return false;
-  uint64_t h = st_header (vm, rcvr);
-  if (st_hdr_class_index (h) != it->ci_array || st_hdr_format (h) != ST_FMT_INDEXABLE)
+  /* An Array: its class index and format in one comparison of the
+   * header's low 29 bits, with the immutability bit (23) between them
+   * clear for at:put: */
+  const uint64_t mask = which == SPECIAL_AT ? 0x1F3FFFFF : 0x1FFFFFFF;
+  uint64_t *p = st_ptr (vm, rcvr);
+  uint64_t h = p[0];
+  if ((h & mask) != ((uint64_t) ST_FMT_INDEXABLE << 24 | it->ci_array))
     return false;
   /* the 0-based slot, within the Array (the image readers keep every
    * object's slots inside its segment) */
+  uint64_t n = st_hdr_num_slots (h);
+  if (ST_UNLIKELY (n == ST_OVERFLOW_SLOTS))
+    n = p[-1] & G_GUINT64_CONSTANT (0x00FFFFFFFFFFFFFF);
   uint64_t k = (uint64_t) st_smallint_value (index) - 1;
-  if (k >= st_num_slots (vm, rcvr))
+  if (k >= n)
     return false;
   if (which == SPECIAL_AT)
     {
-      *out = st_fetch (vm, rcvr, k);
+      *out = p[1 + k];
       return true;
     }
-  if (st_hdr_is_immutable (h))
-    return false;
   st_store (vm, rcvr, k, top[0]);
   *out = top[0];
   return true;
 }
+_Static_assert (ST_FMT_INDEXABLE < 32, "a format fits the header's 5 bits");
 
 /* The selector and argument count of special selector `which`; FALSE
  * when the special selectors array lacks it. */

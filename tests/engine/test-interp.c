@@ -20,6 +20,7 @@ typedef struct {
   StVM *vm;
   bool sista;
   StOop method;        /* the method the active context runs */
+  StOop immutable;     /* an object run_go makes immutable, or 0 */
 } Run;
 
 /* V3PlusClosures and SistaV1 bytecodes used below. */
@@ -83,6 +84,8 @@ run_go (Run *r, uint64_t max_bytecodes, GError **error)
   StOop ctx = r->k->active_context;
   StMethodHeader h;
   g_assert_true (st_method_header (vm, r->method, &h, NULL));
+  if (r->immutable != 0)
+    st_ptr (vm, r->immutable)[0] |= (uint64_t) 1 << 23;
   st_store (vm, ctx, METHOD, r->method);
   st_store (vm, ctx, PC, st_smallint_oop ((int64_t) h.initial_pc + 1));
   st_store (vm, ctx, STACKP, st_smallint_oop (h.num_temps));
@@ -255,6 +258,77 @@ test_compare_jump (void)
             g_assert_cmphex (st_fetch (r.vm, r.k->active_context, STACKP), ==, st_smallint_oop (1 + 1));
             run_free (&r);
           }
+}
+
+/* rcvr at: index (value 0) or rcvr at: index put: value, answered in
+ * place on an Array with an index in range and sent otherwise (here to
+ * classes without methods: doesNotUnderstand:, itself not understood,
+ * stops the run with an error naming the selector).  rcvr picks the
+ * receiver: 0 an Array of 10, 20, 30; 1 an Array of 300 (its size in an
+ * overflow word); 2 the same Array of 3, immutable; 3 a ByteArray. */
+static void
+at_case (guint rcvr, StOop index, StOop value, bool sent, StOop expect)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  StOop three[] = { st_smallint_oop (10), st_smallint_oop (20), st_smallint_oop (30) };
+  StOop many[300];
+  for (guint i = 0; i < 300; i++)
+    many[i] = st_smallint_oop (i);
+  StOop arrays[] = { thaw_builder_array (r.b, 3, three), thaw_builder_array (r.b, 300, many),
+                     thaw_builder_array (r.b, 3, three), thaw_builder_instance (r.b, r.k->byte_array_class, 13) };
+  if (rcvr == 2)
+    r.immutable = arrays[2];
+  StOop lits[] = { arrays[rcvr], index, value, thaw_builder_symbol (r.b, "quit") };
+  guint8 get[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), 192, V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
+  guint8 put[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_PUSH_LIT (2), 193, V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (3),
+                   V3_RETURN_SELF };
+  if (value == 0)
+    run_method (&r, 1, lits, 4, get, sizeof get);
+  else
+    run_method (&r, 1, lits, 4, put, sizeof put);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_cmpuint (st_hdr_num_slots (st_header (r.vm, arrays[1])), ==, ST_OVERFLOW_SLOTS);
+  if (sent)
+    {
+      g_assert_cmpint (s, ==, ST_RUN_ERROR);
+      g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_LOOKUP);
+      g_assert_nonnull (strstr (error->message, value == 0 ? "#at:" : "#at:put:"));
+      if (value != 0 && st_is_smallint (index) && rcvr < 3)
+        g_assert_cmphex (st_fetch (r.vm, arrays[rcvr], 0), !=, value);    /* nothing stored */
+    }
+  else
+    {
+      g_assert_no_error (error);
+      g_assert_cmpint (s, ==, ST_RUN_QUIT);
+      g_assert_cmphex (temp (&r, 0), ==, expect);
+      if (value != 0)
+        g_assert_cmphex (st_fetch (r.vm, arrays[rcvr], st_smallint_value (index) - 1), ==, value);
+    }
+  run_free (&r);
+}
+
+static void
+test_special_at (void)
+{
+  StOop seven = st_smallint_oop (7);
+  at_case (0, st_smallint_oop (1), 0, false, st_smallint_oop (10));
+  at_case (0, st_smallint_oop (3), 0, false, st_smallint_oop (30));
+  at_case (0, st_smallint_oop (0), 0, true, 0);
+  at_case (0, st_smallint_oop (4), 0, true, 0);
+  at_case (0, st_smallint_oop (-1), 0, true, 0);
+  at_case (0, 0x10, 0, true, 0);                          /* an index that is no SmallInteger (an object) */
+  at_case (1, st_smallint_oop (300), 0, false, st_smallint_oop (299));
+  at_case (1, st_smallint_oop (301), 0, true, 0);
+  at_case (3, st_smallint_oop (1), 0, true, 0);           /* a ByteArray is sent at: */
+  at_case (2, st_smallint_oop (1), 0, false, st_smallint_oop (10));  /* immutable: read */
+  at_case (0, st_smallint_oop (1), seven, false, seven);
+  at_case (0, st_smallint_oop (3), seven, false, seven);
+  at_case (0, st_smallint_oop (4), seven, true, 0);
+  at_case (1, st_smallint_oop (300), seven, false, seven);
+  at_case (2, st_smallint_oop (1), seven, true, 0);       /* immutable: no store */
+  at_case (3, st_smallint_oop (1), seven, true, 0);
 }
 
 /* A real send: Object>>double: x  ^x + x, called with 21. */
@@ -1013,6 +1087,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/arith/v3", test_arith_v3);
   g_test_add_func ("/engine/interp/smallint-range", test_smallint_range);
   g_test_add_func ("/engine/interp/compare-jump", test_compare_jump);
+  g_test_add_func ("/engine/interp/special-at", test_special_at);
   g_test_add_func ("/engine/interp/send/v3", test_send_v3);
   g_test_add_func ("/engine/interp/send/sista", test_send_sista);
   g_test_add_func ("/engine/interp/closures-v3", test_closures_v3);
