@@ -117,6 +117,9 @@ st_interp_load_context (StInterp *it, StOop ctx)
    * without a barrier: remember them if they are old. */
   st_gc_remember_if_old (vm, ctx);
   st_gc_remember_if_old (vm, home);
+  /* ctx may be one the image made or holds: from here on no context
+   * made so far counts as the VM's own (reclaim_floor) */
+  st_interp_escape (it);
   it->ctx = ctx;
   it->slots = s;
   it->ctx_size = n;

@@ -140,10 +140,14 @@ struct _StInterp {
    * it ends at or below this: MIN (eden_trigger, eden_clean), or
    * eden_start in stress mode (st_interp_eden_changed keeps it). */
   StOop eden_fast_end;
-  /* Context reclamation: a context that returns while it is the newest
-   * object in eden, and was made after the last time a context could have
-   * escaped (thisContext, a closure or BlockContext, a process switch, the
-   * end of a run), is taken back by moving eden_next down to it. */
+  /* The contexts from here up to eden_next are the VM's own: made by its
+   * sends after the last time a context could have escaped (thisContext,
+   * a closure or BlockContext, a process switch, a context loaded by
+   * st_interp_load_context, the end of a run, a collection), so nothing
+   * but the interpreter has seen or written them.  One that returns
+   * while it is the newest object in eden is taken back by moving
+   * eden_next down to it, and a return from one to another trusts the
+   * registers its send saved in the sender. */
   StOop reclaim_floor;
   struct _StGc *gc;
   bool gc_pending;                /* collect at the next instruction boundary */

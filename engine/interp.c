@@ -2011,24 +2011,30 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
         if (ret_from_method && (it->home != ctx || (closures && slots[ST_CTX_CLOSURE] != nil)))
           goto return_slow;
         StOop target = slots[ST_CTX_SENDER];
-        if (ST_UNLIKELY (!st_is_pointer (target) || !st_interp_valid_obj (vm, target)))
+        /* Both the VM's own (reclaim_floor): the sender is the context
+         * whose send made this one, a context of the usual size whose pc
+         * and stack pointer that send wrote, and nothing changed them
+         * since.  Else the sender is checked as a context to go on in. */
+        StOop floor = it->reclaim_floor;
+        bool own = ctx >= floor && target >= floor;
+        if (ST_UNLIKELY (!own && (!st_is_pointer (target) || !st_interp_valid_obj (vm, target))))
           goto return_slow;
         uint64_t th = st_header (vm, target);
         guint tn = st_hdr_num_slots (th);
-        if (ST_UNLIKELY (st_hdr_class_index (th) != it->ci_context || tn == ST_OVERFLOW_SLOTS
-                         || tn < ST_CTX_TEMP0 + ST_MIN_FRAME))
+        if (ST_UNLIKELY (!own && (st_hdr_class_index (th) != it->ci_context || tn == ST_OVERFLOW_SLOTS
+                                  || tn < ST_CTX_TEMP0 + ST_MIN_FRAME)))
           goto return_slow;
         uint64_t *ts = st_ptr (vm, target) + 1;
         StOop tpc = ts[ST_CTX_PC], tsp = ts[ST_CTX_STACKP], tm = ts[ST_CTX_METHOD];
         guint hc = (guint) (tm >> 4) & (ST_HEADER_CACHE_SIZE - 1);
-        if (ST_UNLIKELY (!st_is_smallint (tpc) || !st_is_smallint (tsp) || tm == 0
-                         || it->header_cache[hc].method != tm))
+        if (ST_UNLIKELY (it->header_cache[hc].method != tm
+                         || (!own && (!st_is_smallint (tpc) || !st_is_smallint (tsp) || tm == 0))))
           goto return_slow;
         const StMethodHeader *h = &it->header_cache[hc].hdr;
         int64_t pc0 = st_smallint_value (tpc) - 1, spv = st_smallint_value (tsp);
         /* room to push the value: spv + TEMP0 slots in use of tn */
-        if (ST_UNLIKELY (pc0 < (int64_t) h->initial_pc || pc0 >= (int64_t) h->end_pc || spv < 0
-                         || (uint64_t) spv + ST_CTX_TEMP0 >= tn))
+        if (ST_UNLIKELY (!own && (pc0 < (int64_t) h->initial_pc || pc0 >= (int64_t) h->end_pc || spv < 0
+                                  || (uint64_t) spv + ST_CTX_TEMP0 >= tn)))
           goto return_slow;
         /* Terminate the context left (nil is old: no barrier), and take
          * it back when it can be (st_interp_reclaim_sized). */

@@ -486,6 +486,43 @@ test_dnu (void)
   run_free (&r);
 }
 
+/* A sender the image changed is checked before the return goes on in it:
+ * Object>>b reaches its sender through thisContext (instVarAt: 1) and
+ * stores a pc, stack pointer or method that cannot run into it; its
+ * return then stops the run with an error naming the context instead of
+ * going on from what the send saved. */
+static void
+sender_case (guint slot, StOop value, const char *expect)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  thaw_builder_method (r.b, r.k->object_class, "instVarAt:", 1, 1, 173, NULL, 0, (guint8[]) { V3_RETURN_SELF }, 1);
+  thaw_builder_method (r.b, r.k->object_class, "instVarAt:put:", 2, 2, 174, NULL, 0, (guint8[]) { V3_RETURN_SELF },
+                       1);
+  StOop blits[] = { thaw_builder_symbol (r.b, "instVarAt:"), thaw_builder_symbol (r.b, "instVarAt:put:"),
+                    st_smallint_oop (slot), value };
+  guint8 b[] = { V3_PUSH_CONTEXT, V3_PUSH_ONE, V3_SEND1 (0), V3_PUSH_LIT (2), V3_PUSH_LIT (3), 240 + 1, V3_POP,
+                 V3_RETURN_SELF };
+  thaw_builder_method (r.b, r.k->object_class, "b", 0, 0, 0, blits, 4, b, sizeof b);
+  StOop lits[] = { thaw_builder_symbol (r.b, "b"), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_POP, V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF };
+  run_method (&r, 0, lits, 2, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT);
+  g_assert_nonnull (strstr (error->message, expect));
+  run_free (&r);
+}
+
+static void
+test_changed_sender (void)
+{
+  sender_case (2, st_smallint_oop (99999), "pc 99999");
+  sender_case (3, st_smallint_oop (1000), "stackp 1000");
+  sender_case (4, st_smallint_oop (3), "method");
+}
+
 /* A method whose primitive is unknown runs its fallback code, and the
  * primitive is counted as missing; a failing primitive with an error
  * temp (callPrimitive + long store temp) gets the failure code. */
@@ -1088,6 +1125,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/smallint-range", test_smallint_range);
   g_test_add_func ("/engine/interp/compare-jump", test_compare_jump);
   g_test_add_func ("/engine/interp/special-at", test_special_at);
+  g_test_add_func ("/engine/interp/changed-sender", test_changed_sender);
   g_test_add_func ("/engine/interp/send/v3", test_send_v3);
   g_test_add_func ("/engine/interp/send/sista", test_send_sista);
   g_test_add_func ("/engine/interp/closures-v3", test_closures_v3);
