@@ -2011,12 +2011,14 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
         if (ret_from_method && (it->home != ctx || (closures && slots[ST_CTX_CLOSURE] != nil)))
           goto return_slow;
         StOop target = slots[ST_CTX_SENDER];
-        /* Both the VM's own (reclaim_floor): the sender is the context
-         * whose send made this one, a context of the usual size whose pc
-         * and stack pointer that send wrote, and nothing changed them
-         * since.  Else the sender is checked as a context to go on in. */
+        /* Both the VM's own (in eden from reclaim_floor up, the sender
+         * the older; survivor space lies above eden): the sender is the
+         * context whose send made this one, a context of the usual size
+         * whose pc and stack pointer that send wrote, and nothing changed
+         * them since.  Else the sender is checked as a context to go on
+         * in. */
         StOop floor = it->reclaim_floor;
-        bool own = ctx >= floor && target >= floor;
+        bool own = floor <= target && target < ctx && ctx < it->eden_next;
         if (ST_UNLIKELY (!own && (!st_is_pointer (target) || !st_interp_valid_obj (vm, target))))
           goto return_slow;
         uint64_t th = st_header (vm, target);
@@ -2041,8 +2043,10 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
         slots[ST_CTX_SENDER] = nil;
         slots[ST_CTX_PC] = nil;
         st_interp_reclaim_sized (it, ctx, ctx_size);
-        /* written directly from here on */
-        st_gc_remember_if_old (vm, target);
+        /* written directly from here on (the VM's own contexts are in
+         * eden, young) */
+        if (!own)
+          st_gc_remember_if_old (vm, target);
         ENTER_CONTEXT (target, ts, tn, tm, h, (uint64_t) pc0, spv + ST_CTX_TEMP0 - 1);
         slots[++sp] = ret_value;
         SET_DTAB ();

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "gc.h"
 #include "interp.h"
 #include "method.h"
 #include "support.h"
@@ -486,41 +487,63 @@ test_dnu (void)
   run_free (&r);
 }
 
-/* A sender the image changed is checked before the return goes on in it:
- * Object>>b reaches its sender through thisContext (instVarAt: 1) and
- * stores a pc, stack pointer or method that cannot run into it; its
- * return then stops the run with an error naming the context instead of
- * going on from what the send saved. */
+/* A sender the image changed is checked before the return goes on in it.
+ * Object>>r: n sends r: n - 1 until n is 0; that innermost activation
+ * reaches its sender through thisContext (instVarAt: 1) and stores a pc,
+ * stack pointer or method that cannot run into it; its return then stops
+ * the run with an error naming the context instead of going on from what
+ * the send saved.  With gc, it first has new space scavenged (primitive
+ * 131), which moves both contexts to a survivor space (above eden), and
+ * then sends c (^self), whose return loads it the slow way (putting its
+ * method in the header cache): contexts in survivor space are not the
+ * VM's own either. */
 static void
-sender_case (guint slot, StOop value, const char *expect)
+sender_case (guint slot, StOop value, bool gc, const char *expect)
 {
   Run r;
   run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
   thaw_builder_method (r.b, r.k->object_class, "instVarAt:", 1, 1, 173, NULL, 0, (guint8[]) { V3_RETURN_SELF }, 1);
   thaw_builder_method (r.b, r.k->object_class, "instVarAt:put:", 2, 2, 174, NULL, 0, (guint8[]) { V3_RETURN_SELF },
                        1);
-  StOop blits[] = { thaw_builder_symbol (r.b, "instVarAt:"), thaw_builder_symbol (r.b, "instVarAt:put:"),
+  thaw_builder_method (r.b, r.k->object_class, "gc", 0, 0, 131, NULL, 0, (guint8[]) { V3_RETURN_SELF }, 1);
+  thaw_builder_method (r.b, r.k->object_class, "c", 0, 0, 0, NULL, 0, (guint8[]) { V3_PUSH_SELF, V3_RETURN_TOP }, 2);
+  StOop rlits[] = { thaw_builder_symbol (r.b, "r:"), thaw_builder_symbol (r.b, "gc"), thaw_builder_symbol (r.b, "c"),
+                    thaw_builder_symbol (r.b, "instVarAt:"), thaw_builder_symbol (r.b, "instVarAt:put:"),
                     st_smallint_oop (slot), value };
-  guint8 b[] = { V3_PUSH_CONTEXT, V3_PUSH_ONE, V3_SEND1 (0), V3_PUSH_LIT (2), V3_PUSH_LIT (3), 240 + 1, V3_POP,
-                 V3_RETURN_SELF };
-  thaw_builder_method (r.b, r.k->object_class, "b", 0, 0, 0, blits, 4, b, sizeof b);
-  StOop lits[] = { thaw_builder_symbol (r.b, "b"), thaw_builder_symbol (r.b, "quit") };
-  guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_POP, V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF };
+  guint8 rc[] = {
+    V3_PUSH_TEMP (0), 117, 179, 152 + 6 - 1,              /* n > 0 ifFalse: jump to 10 */
+    V3_PUSH_SELF, V3_PUSH_TEMP (0), V3_PUSH_ONE, 177, V3_SEND1 (0), V3_RETURN_SELF,   /* self r: n - 1 */
+    V3_PUSH_SELF, V3_SEND0 (1), V3_POP,                   /* self gc */
+    V3_PUSH_SELF, V3_SEND0 (2), V3_POP,                   /* self c */
+    V3_PUSH_CONTEXT, V3_PUSH_ONE, V3_SEND1 (3),           /* thisContext instVarAt: 1 */
+    V3_PUSH_LIT (5), V3_PUSH_LIT (6), 240 + 4, V3_POP,    /* instVarAt: slot put: value */
+    V3_RETURN_SELF,
+  };
+  if (!gc)
+    rc[11] = V3_SEND0 (2);                                /* c instead of gc */
+  thaw_builder_method (r.b, r.k->object_class, "r:", 1, 1, 0, rlits, G_N_ELEMENTS (rlits), rc, sizeof rc);
+  StOop lits[] = { thaw_builder_symbol (r.b, "r:"), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_SELF, V3_PUSH_ONE, V3_SEND1 (0), V3_POP, V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF };
   run_method (&r, 0, lits, 2, code, sizeof code);
   g_autoptr (GError) error = NULL;
   StRunStatus s = run_go (&r, 1000, &error);
   g_assert_cmpint (s, ==, ST_RUN_ERROR);
   g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_BAD_CONTEXT);
   g_assert_nonnull (strstr (error->message, expect));
+  if (gc)
+    g_assert_cmpuint (st_gc_stats (r.vm)->scavenges, >=, 1);
   run_free (&r);
 }
 
 static void
 test_changed_sender (void)
 {
-  sender_case (2, st_smallint_oop (99999), "pc 99999");
-  sender_case (3, st_smallint_oop (1000), "stackp 1000");
-  sender_case (4, st_smallint_oop (3), "method");
+  for (guint gc = 0; gc < 2; gc++)
+    {
+      sender_case (2, st_smallint_oop (99999), gc, "pc 99999");
+      sender_case (3, st_smallint_oop (1000), gc, "stackp 1000");
+      sender_case (4, st_smallint_oop (3), gc, "method");
+    }
 }
 
 /* A method whose primitive is unknown runs its fallback code, and the
