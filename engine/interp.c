@@ -1107,6 +1107,8 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           }                                                             \
       }                                                                 \
   } while (0)
+_Static_assert (LAST (V3, PUSH_TEMP) - FIRST (V3, PUSH_TEMP) >= 11 && LAST (SISTA, PUSH_TEMP) - FIRST (SISTA, PUSH_TEMP) >= 11,
+                "push_temp_0..11 label both sets' push temp rows");
 _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
                 && BASE (V3, SHORT_JUMP_FALSE) == 1
                 && FIRST (V3, LONG_JUMP_TRUE) % 4 == 0 && FIRST (V3, LONG_JUMP_FALSE) == FIRST (V3, LONG_JUMP_TRUE) + 4
@@ -1226,12 +1228,15 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     COMPARE_LABELS (2) COMPARE_LABELS (3) COMPARE_LABELS (4) COMPARE_LABELS (5)
     COMPARE_LABELS (6) COMPARE_LABELS (7)
 #undef COMPARE_LABELS
-    /* and the pushes of the first four temps (the index a constant) */
+    /* and the pushes of the first twelve temps (the index a constant) */
 #define PUSH_TEMP_LABEL(i)                                              \
     [SET_BASE_V3 + FIRST (V3, PUSH_TEMP) + (i)] = &&push_temp_##i,      \
     [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&push_temp_##i,
     PUSH_TEMP_LABEL (0) PUSH_TEMP_LABEL (1) PUSH_TEMP_LABEL (2) PUSH_TEMP_LABEL (3)
+    PUSH_TEMP_LABEL (4) PUSH_TEMP_LABEL (5) PUSH_TEMP_LABEL (6) PUSH_TEMP_LABEL (7)
+    PUSH_TEMP_LABEL (8) PUSH_TEMP_LABEL (9) PUSH_TEMP_LABEL (10) PUSH_TEMP_LABEL (11)
 #undef PUSH_TEMP_LABEL
+    /* (both rows have at least twelve opcodes: asserted below) */
     /* the long jumps backward (loops) */
     [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0 ... SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back,
     /* and the pop-and-stores into temps 0-7 (both sets' whole rows) */
@@ -2064,6 +2069,14 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     push_temp_1: PUSH (TEMP (1)); NEXT;
     push_temp_2: PUSH (TEMP (2)); NEXT;
     push_temp_3: PUSH (TEMP (3)); NEXT;
+    push_temp_4: PUSH (TEMP (4)); NEXT;
+    push_temp_5: PUSH (TEMP (5)); NEXT;
+    push_temp_6: PUSH (TEMP (6)); NEXT;
+    push_temp_7: PUSH (TEMP (7)); NEXT;
+    push_temp_8: PUSH (TEMP (8)); NEXT;
+    push_temp_9: PUSH (TEMP (9)); NEXT;
+    push_temp_10: PUSH (TEMP (10)); NEXT;
+    push_temp_11: PUSH (TEMP (11)); NEXT;
 #define POP_STORE_TEMP_N(i)                                             \
   do {                                                                  \
     StOop v_ = POP ();                                                  \

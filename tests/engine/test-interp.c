@@ -332,6 +332,68 @@ test_special_at (void)
   at_case (3, st_smallint_oop (1), seven, true, 0);
 }
 
+/* Temps 0-13 (V3) and 0-11 (SistaV1, whose push temp row ends there; 12-13
+ * through its long push) each pushed by its own opcode: temp i holds
+ * i + 1, and ((t0 * 2 + t1) * 2 + t2) ... tells each temp from the others
+ * (a push of the wrong temp, or two swapped, changes the sum). */
+static void
+temps_case (bool sista)
+{
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, sista ? 68533 : 68021);
+  const guint n = 14;                    /* and two stack slots: the context has 22 */
+  StOop lits[17];
+  for (guint i = 0; i < n; i++)
+    lits[i] = st_smallint_oop (i + 1);
+  lits[n] = thaw_builder_symbol (r.b, "quit");
+  guint8 code[256];
+  guint c = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      code[c++] = sista ? SI_PUSH_LIT (i) : V3_PUSH_LIT (i);
+      if (i < 8)
+        code[c++] = sista ? SI_POP_TEMP (i) : V3_POP_TEMP (i);
+      else if (sista)
+        code[c++] = 242, code[c++] = i;          /* long pop into temp */
+      else
+        code[c++] = 130, code[c++] = 0x40 | i;   /* extended pop into temp */
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      if (sista && i >= 12)
+        code[c++] = 229, code[c++] = i;          /* long push temp */
+      else
+        code[c++] = sista ? SI_PUSH_TEMP (i) : V3_PUSH_TEMP (i);
+      if (i > 0)
+        code[c++] = sista ? SI_PLUS : V3_PLUS;
+      if (i < n - 1)
+        {
+          if (sista)
+            code[c++] = 232, code[c++] = 2;        /* push integer 2 */
+          else
+            code[c++] = 119;                       /* push 2 */
+          code[c++] = sista ? 104 : V3_TIMES;      /* * */
+        }
+    }
+  code[c++] = sista ? SI_POP_TEMP (0) : V3_POP_TEMP (0);
+  code[c++] = sista ? SI_PUSH_SELF : V3_PUSH_SELF;
+  code[c++] = sista ? SI_SEND0 (n) : V3_SEND0 (n);
+  code[c++] = sista ? 88 : V3_RETURN_SELF;
+  run_method (&r, n, lits, n + 1, code, c);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  int64_t expect = 0;
+  for (guint i = 0; i < n; i++)
+    expect = expect * 2 + (i + 1);
+  g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (expect));
+  run_free (&r);
+}
+
+static void test_temps_v3 (void) { temps_case (false); }
+static void test_temps_sista (void) { temps_case (true); }
+
 /* A real send: Object>>double: x  ^x + x, called with 21. */
 static void
 send_case (guint32 format)
@@ -1147,6 +1209,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/arith/v3", test_arith_v3);
   g_test_add_func ("/engine/interp/smallint-range", test_smallint_range);
   g_test_add_func ("/engine/interp/compare-jump", test_compare_jump);
+  g_test_add_func ("/engine/interp/temps/v3", test_temps_v3);
+  g_test_add_func ("/engine/interp/temps/sista", test_temps_sista);
   g_test_add_func ("/engine/interp/special-at", test_special_at);
   g_test_add_func ("/engine/interp/changed-sender", test_changed_sender);
   g_test_add_func ("/engine/interp/send/v3", test_send_v3);
