@@ -1107,6 +1107,10 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
           }                                                             \
       }                                                                 \
   } while (0)
+_Static_assert (FIRST (V3, LONG_JUMP) % 8 == 0, "long_jump_back reads the offset's high bits from the opcode's low bits");
+_Static_assert (LAST (V3, PUSH_LIT_CONST) - FIRST (V3, PUSH_LIT_CONST) >= 7
+                && LAST (SISTA, PUSH_LIT_CONST) - FIRST (SISTA, PUSH_LIT_CONST) >= 7,
+                "push_lit_0..7 label both sets' push literal rows");
 _Static_assert (LAST (V3, PUSH_TEMP) - FIRST (V3, PUSH_TEMP) >= 11 && LAST (SISTA, PUSH_TEMP) - FIRST (SISTA, PUSH_TEMP) >= 11,
                 "push_temp_0..11 label both sets' push temp rows");
 _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
@@ -1237,6 +1241,13 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     PUSH_TEMP_LABEL (8) PUSH_TEMP_LABEL (9) PUSH_TEMP_LABEL (10) PUSH_TEMP_LABEL (11)
 #undef PUSH_TEMP_LABEL
     /* (both rows have at least twelve opcodes: asserted below) */
+    /* and the pushes of the first eight literals */
+#define PUSH_LIT_LABEL(i)                                               \
+    [SET_BASE_V3 + FIRST (V3, PUSH_LIT_CONST) + (i)] = &&push_lit_##i,  \
+    [SET_BASE_SISTA + FIRST (SISTA, PUSH_LIT_CONST) + (i)] = &&push_lit_##i,
+    PUSH_LIT_LABEL (0) PUSH_LIT_LABEL (1) PUSH_LIT_LABEL (2) PUSH_LIT_LABEL (3)
+    PUSH_LIT_LABEL (4) PUSH_LIT_LABEL (5) PUSH_LIT_LABEL (6) PUSH_LIT_LABEL (7)
+#undef PUSH_LIT_LABEL
     /* the long jumps backward (loops) */
     [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0 ... SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back,
     /* and the pop-and-stores into temps 0-7 (both sets' whole rows) */
@@ -2077,6 +2088,14 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     push_temp_9: PUSH (TEMP (9)); NEXT;
     push_temp_10: PUSH (TEMP (10)); NEXT;
     push_temp_11: PUSH (TEMP (11)); NEXT;
+    push_lit_0: PUSH (LIT (0)); NEXT;
+    push_lit_1: PUSH (LIT (1)); NEXT;
+    push_lit_2: PUSH (LIT (2)); NEXT;
+    push_lit_3: PUSH (LIT (3)); NEXT;
+    push_lit_4: PUSH (LIT (4)); NEXT;
+    push_lit_5: PUSH (LIT (5)); NEXT;
+    push_lit_6: PUSH (LIT (6)); NEXT;
+    push_lit_7: PUSH (LIT (7)); NEXT;
 #define POP_STORE_TEMP_N(i)                                             \
   do {                                                                  \
     StOop v_ = POP ();                                                  \
@@ -2094,10 +2113,11 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef POP_STORE_TEMP_N
     long_jump_back:
       {
-        /* offset (opcode - FIRST - 4) * 256 + byte: negative, so the
+        /* offset (opcode & 3) * 256 + byte - 1024: negative, so the
          * target lies before pc, inside the method once it is >= 0 */
-        guint hi = bc[pc - 1] - FIRST (V3, LONG_JUMP), lo = BYTE ();
-        int64_t t = (int64_t) pc - (int64_t) (4 - hi) * 256 + lo;
+        if (ST_UNLIKELY (pc >= pc_end))
+          goto bad_pc;
+        int64_t t = (int64_t) (pc + 1 + bc[pc] + (uint64_t) (bc[pc - 1] & 3) * 256) - 1024;
         if (ST_UNLIKELY (t < 0))
           goto bad_pc;
         pc = (uint64_t) t;
