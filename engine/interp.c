@@ -1111,8 +1111,10 @@ _Static_assert (FIRST (V3, LONG_JUMP) % 8 == 0, "long_jump_back reads the offset
 _Static_assert (LAST (V3, PUSH_LIT_CONST) - FIRST (V3, PUSH_LIT_CONST) >= 7
                 && LAST (SISTA, PUSH_LIT_CONST) - FIRST (SISTA, PUSH_LIT_CONST) >= 7,
                 "push_lit_0..7 label both sets' push literal rows");
-_Static_assert (LAST (V3, PUSH_TEMP) - FIRST (V3, PUSH_TEMP) >= 11 && LAST (SISTA, PUSH_TEMP) - FIRST (SISTA, PUSH_TEMP) >= 11,
-                "push_temp_0..11 label both sets' push temp rows");
+_Static_assert (LAST (V3, PUSH_TEMP) - FIRST (V3, PUSH_TEMP) >= 11 && LAST (SISTA, PUSH_TEMP) - FIRST (SISTA, PUSH_TEMP) >= 11
+                && LAST (V3, POP_STORE_TEMP) - FIRST (V3, POP_STORE_TEMP) >= 7
+                && LAST (SISTA, POP_STORE_TEMP) - FIRST (SISTA, POP_STORE_TEMP) >= 7,
+                "push_temp_0..11 and pop_store_temp_0..7 label both sets' rows");
 _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
                 && BASE (V3, SHORT_JUMP_FALSE) == 1
                 && FIRST (V3, LONG_JUMP_TRUE) % 4 == 0 && FIRST (V3, LONG_JUMP_FALSE) == FIRST (V3, LONG_JUMP_TRUE) + 4
@@ -1232,31 +1234,24 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     COMPARE_LABELS (2) COMPARE_LABELS (3) COMPARE_LABELS (4) COMPARE_LABELS (5)
     COMPARE_LABELS (6) COMPARE_LABELS (7)
 #undef COMPARE_LABELS
-    /* and the pushes of the first twelve temps (the index a constant) */
-#define PUSH_TEMP_LABEL(i)                                              \
-    [SET_BASE_V3 + FIRST (V3, PUSH_TEMP) + (i)] = &&push_temp_##i,      \
-    [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&push_temp_##i,
-    PUSH_TEMP_LABEL (0) PUSH_TEMP_LABEL (1) PUSH_TEMP_LABEL (2) PUSH_TEMP_LABEL (3)
-    PUSH_TEMP_LABEL (4) PUSH_TEMP_LABEL (5) PUSH_TEMP_LABEL (6) PUSH_TEMP_LABEL (7)
-    PUSH_TEMP_LABEL (8) PUSH_TEMP_LABEL (9) PUSH_TEMP_LABEL (10) PUSH_TEMP_LABEL (11)
-#undef PUSH_TEMP_LABEL
-    /* (both rows have at least twelve opcodes: asserted below) */
-    /* and the pushes of the first eight literals */
-#define PUSH_LIT_LABEL(i)                                               \
-    [SET_BASE_V3 + FIRST (V3, PUSH_LIT_CONST) + (i)] = &&push_lit_##i,  \
-    [SET_BASE_SISTA + FIRST (SISTA, PUSH_LIT_CONST) + (i)] = &&push_lit_##i,
-    PUSH_LIT_LABEL (0) PUSH_LIT_LABEL (1) PUSH_LIT_LABEL (2) PUSH_LIT_LABEL (3)
-    PUSH_LIT_LABEL (4) PUSH_LIT_LABEL (5) PUSH_LIT_LABEL (6) PUSH_LIT_LABEL (7)
-#undef PUSH_LIT_LABEL
+    /* and, in both sets, the pushes of the first twelve temps and eight
+     * literals and the pop-and-stores into temps 0-7 (the index a
+     * constant; the rows are long enough: asserted below) */
+#define BOTH_SETS(row, i, name)                                         \
+    [SET_BASE_V3 + FIRST (V3, row) + (i)] = &&name##_##i,               \
+    [SET_BASE_SISTA + FIRST (SISTA, row) + (i)] = &&name##_##i,
+#define FIRST_8(row, name)                                              \
+    BOTH_SETS (row, 0, name) BOTH_SETS (row, 1, name) BOTH_SETS (row, 2, name) BOTH_SETS (row, 3, name) \
+    BOTH_SETS (row, 4, name) BOTH_SETS (row, 5, name) BOTH_SETS (row, 6, name) BOTH_SETS (row, 7, name)
+    FIRST_8 (PUSH_TEMP, push_temp)
+    BOTH_SETS (PUSH_TEMP, 8, push_temp) BOTH_SETS (PUSH_TEMP, 9, push_temp)
+    BOTH_SETS (PUSH_TEMP, 10, push_temp) BOTH_SETS (PUSH_TEMP, 11, push_temp)
+    FIRST_8 (PUSH_LIT_CONST, push_lit)
+    FIRST_8 (POP_STORE_TEMP, pop_store_temp)
+#undef FIRST_8
+#undef BOTH_SETS
     /* the long jumps backward (loops) */
     [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0 ... SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back,
-    /* and the pop-and-stores into temps 0-7 (both sets' whole rows) */
-#define POP_STORE_TEMP_LABEL(i)                                         \
-    [SET_BASE_V3 + FIRST (V3, POP_STORE_TEMP) + (i)] = &&pop_store_temp_##i, \
-    [SET_BASE_SISTA + FIRST (SISTA, POP_STORE_TEMP) + (i)] = &&pop_store_temp_##i,
-    POP_STORE_TEMP_LABEL (0) POP_STORE_TEMP_LABEL (1) POP_STORE_TEMP_LABEL (2) POP_STORE_TEMP_LABEL (3)
-    POP_STORE_TEMP_LABEL (4) POP_STORE_TEMP_LABEL (5) POP_STORE_TEMP_LABEL (6) POP_STORE_TEMP_LABEL (7)
-#undef POP_STORE_TEMP_LABEL
     /* and the pushes of the small integers -1..2 (the value a constant) */
     [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 0] = &&push_int_m1,
     [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 1] = &&push_int_0,
