@@ -1164,7 +1164,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     SEND_SPECIAL (w_);                                                  \
   } while (0)
 /* at: / at:put: on an Array in place, else sent.  Ends the bytecode. */
-#define AT_SEND(w)                                                      \
+#define AT_SEND(w, pop_op)                                              \
   do {                                                                  \
     guint w_ = (w);                                                     \
     int argc_ = w_ == SPECIAL_AT ? 1 : 2;                               \
@@ -1172,6 +1172,15 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     if (sp - argc_ >= ST_CTX_TEMP0 && special_at (it, w_, &slots[sp], &r_)) \
       {                                                                 \
         sp -= argc_;                                                    \
+        /* at:put: as a statement: its pop too (both count, as a fused \
+         * comparison and jump do) */                                  \
+        if ((pop_op) != 0 && FUSE_OK () && pc < pc_end && bc[pc] == (pop_op)) \
+          {                                                             \
+            count++;                                                    \
+            pc++;                                                       \
+            sp--;                                                       \
+            NEXT;                                                       \
+          }                                                             \
         slots[sp] = r_;                                                 \
         NEXT;                                                           \
       }                                                                 \
@@ -1261,8 +1270,8 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     [SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 1] = &&push_int_1,
     [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT - BASE (V3, SEND_SPECIAL)] = &&special_at_label,
     [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT] = &&special_at_label,
-    [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&special_at_put_label,
-    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT_PUT] = &&special_at_put_label,
+    [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&v3_special_at_put_label,
+    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT_PUT] = &&sista_special_at_put_label,
   };
 #pragma GCC diagnostic pop
 #define DISPATCH(x) goto *dispatch_table[(x)]
@@ -1913,7 +1922,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
         guint which = set_base ? b - FIRST (SISTA, SEND_SPECIAL)
                                : b - FIRST (V3, SEND_SPECIAL) + BASE (V3, SEND_SPECIAL);
         if (which == SPECIAL_AT || which == SPECIAL_AT_PUT)
-          AT_SEND (which);
+          AT_SEND (which, 0);
         SEND_SPECIAL (which);
       }
 
@@ -2137,8 +2146,9 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     sista_special_5: COMPARE_SEND (5, >=, SISTA);
     sista_special_6: COMPARE_SEND (6, ==, SISTA);
     sista_special_7: COMPARE_SEND (7, !=, SISTA);
-    special_at_label: AT_SEND (SPECIAL_AT);
-    special_at_put_label: AT_SEND (SPECIAL_AT_PUT);
+    special_at_label: AT_SEND (SPECIAL_AT, 0);
+    v3_special_at_put_label: AT_SEND (SPECIAL_AT_PUT, FIRST (V3, POP));
+    sista_special_at_put_label: AT_SEND (SPECIAL_AT_PUT, FIRST (SISTA, POP));
 
     checked_dispatch:
       /* NEXT counted this bytecode and read it: undo both for the check */

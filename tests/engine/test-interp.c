@@ -332,6 +332,40 @@ test_special_at (void)
   at_case (3, st_smallint_oop (1), seven, true, 0);
 }
 
+/* at:put: as a statement (its value popped): the store happens, the
+ * stack is empty after it, and both bytecodes count, whether run whole
+ * (the interpreter takes the pop with the at:put:) or one bytecode at a
+ * time. */
+static void
+test_at_put_statement (void)
+{
+  for (guint sista = 0; sista < 2; sista++)
+    for (guint stepped = 0; stepped < 2; stepped++)
+      {
+        Run r;
+        run_setup (&r, ST_FAMILY_SPUR, 8, sista ? 68533 : 68021);
+        StOop three[] = { st_smallint_oop (10), st_smallint_oop (20), st_smallint_oop (30) };
+        StOop arr = thaw_builder_array (r.b, 3, three);
+        StOop lits[] = { arr, st_smallint_oop (2), st_smallint_oop (7), thaw_builder_symbol (r.b, "quit") };
+        guint8 v3[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_PUSH_LIT (2), 193, V3_POP, V3_PUSH_SELF, V3_SEND0 (3),
+                        V3_RETURN_SELF };
+        guint8 si[] = { SI_PUSH_LIT (0), SI_PUSH_LIT (1), SI_PUSH_LIT (2), 96 + 17, 216, SI_PUSH_SELF, SI_SEND0 (3),
+                        88 };
+        run_method (&r, 0, lits, 4, sista ? si : v3, sizeof v3);
+        g_autoptr (GError) error = NULL;
+        StRunStatus s = run_go (&r, stepped ? 1 : 1000, &error);
+        while (stepped && s == ST_RUN_BYTECODE_LIMIT)
+          s = st_interp_run (r.vm, 1, 0, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (s, ==, ST_RUN_QUIT);
+        g_assert_cmphex (st_fetch (r.vm, arr, 1), ==, st_smallint_oop (7));
+        g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 7);
+        /* nothing but the receiver of #quit (the run stops inside quit) */
+        g_assert_cmphex (st_fetch (r.vm, r.k->active_context, STACKP), ==, st_smallint_oop (1));
+        run_free (&r);
+      }
+}
+
 /* Temps 0-13 (V3) and 0-11 (SistaV1, whose push temp row ends there; 12-13
  * through its long push) each pushed by its own opcode: temp i holds
  * i + 1, and ((t0 * 2 + t1) * 2 + t2) ... tells each temp from the others
@@ -1215,6 +1249,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/temps/v3", test_temps_v3);
   g_test_add_func ("/engine/interp/temps/sista", test_temps_sista);
   g_test_add_func ("/engine/interp/special-at", test_special_at);
+  g_test_add_func ("/engine/interp/at-put-statement", test_at_put_statement);
   g_test_add_func ("/engine/interp/changed-sender", test_changed_sender);
   g_test_add_func ("/engine/interp/send/v3", test_send_v3);
   g_test_add_func ("/engine/interp/send/sista", test_send_sista);
