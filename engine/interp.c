@@ -1060,7 +1060,6 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
  * check boundary, so a debugger stepping one bytecode at a time sees
  * both.  c is the comparison's outcome, the two operands still on the
  * stack.  (The conditional jumps it knows all jump forward.) */
-#define IN_ROW(x, set, id) ((x) >= FIRST (set, id) && (x) <= LAST (set, id))
 #define FUSED_JUMP_V3(c)                                                \
   do {                                                                  \
     if (FUSE_OK () && pc + 1 < pc_end)                                  \
@@ -2247,7 +2246,6 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef ADD_SUB_SEND
 #undef ARITH_SEND
 #undef AT_SEND
-#undef IN_ROW
 #undef LIMIT
 #undef SET_DTAB
 #undef FUSE_OK
