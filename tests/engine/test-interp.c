@@ -98,6 +98,19 @@ run_go (Run *r, uint64_t max_bytecodes, GError **error)
   return st_interp_run (vm, max_bytecodes, 10.0, error);
 }
 
+/* Run to the method's send of #quit, in one run or (stepped) one bytecode
+ * at a time, and check it got there without an error. */
+static void
+run_to_quit (Run *r, bool stepped)
+{
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (r, stepped ? 1 : 1000, &error);
+  while (stepped && s == ST_RUN_BYTECODE_LIMIT)
+    s = st_interp_run (r->vm, 1, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+}
+
 static StOop
 temp (Run *r, guint i)
 {
@@ -125,10 +138,7 @@ arith_case (StFamily family, guint wb, guint32 format)
   StOop quit = thaw_builder_symbol (r.b, "quit");
   StOop lits4[] = { lits[0], lits[1], lits[2], quit };
   run_method (&r, 1, lits4, 4, r.sista ? si : v3, sizeof v3);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
   const StInterpStats *st = st_interp_stats (r.vm);
   g_assert_cmpuint (st->bytecodes, ==, 8);       /* up to and including the send of #quit */
@@ -247,12 +257,7 @@ test_compare_jump (void)
             code[n++] = si ? SI_SEND0 (2) : V3_SEND0 (2);
             code[n++] = si ? 88 : V3_RETURN_SELF;
             run_method (&r, 1, lits, 3, code, n);
-            g_autoptr (GError) error = NULL;
-            StRunStatus s = run_go (&r, stepped ? 1 : 1000, &error);
-            while (stepped && s == ST_RUN_BYTECODE_LIMIT)
-              s = st_interp_run (r.vm, 1, 0, &error);
-            g_assert_no_error (error);
-            g_assert_cmpint (s, ==, ST_RUN_QUIT);
+            run_to_quit (&r, stepped);
             g_assert_cmphex (temp (&r, 0), ==, taken ? r.vm->nil_obj : st_smallint_oop (1));
             /* both bytecodes count, and the stack is empty again */
             g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, taken ? 6 : 8);
@@ -352,12 +357,7 @@ test_at_put_statement (void)
         guint8 si[] = { SI_PUSH_LIT (0), SI_PUSH_LIT (1), SI_PUSH_LIT (2), 96 + 17, 216, SI_PUSH_SELF, SI_SEND0 (3),
                         88 };
         run_method (&r, 0, lits, 4, sista ? si : v3, sizeof v3);
-        g_autoptr (GError) error = NULL;
-        StRunStatus s = run_go (&r, stepped ? 1 : 1000, &error);
-        while (stepped && s == ST_RUN_BYTECODE_LIMIT)
-          s = st_interp_run (r.vm, 1, 0, &error);
-        g_assert_no_error (error);
-        g_assert_cmpint (s, ==, ST_RUN_QUIT);
+        run_to_quit (&r, stepped);
         g_assert_cmphex (st_fetch (r.vm, arr, 1), ==, st_smallint_oop (7));
         g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 7);
         /* nothing but the receiver of #quit (the run stops inside quit) */
@@ -442,10 +442,7 @@ send_case (guint32 format)
                   V3_RETURN_SELF };
   guint8 si[] = { SI_PUSH_SELF, SI_PUSH_LIT (1), SI_SEND1 (0), SI_POP_TEMP (0), SI_PUSH_SELF, SI_SEND0 (2), 88 };
   run_method (&r, 1, lits, 3, r.sista ? si : v3, sizeof v3);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
   const StInterpStats *st = st_interp_stats (r.vm);
   g_assert_cmpuint (st->contexts_allocated, ==, 1);    /* double: (quit is a primitive) */
@@ -481,10 +478,7 @@ test_closures_v3 (void)
                     V3_PUSH_SELF, V3_SEND0 (1), V3_POP_TEMP (1),
                     V3_PUSH_SELF, V3_SEND0 (2), V3_RETURN_SELF };
   run_method (&r, 2, lits, 3, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (42));
   g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (42));
   /* two block activations and the nlr method */
@@ -544,10 +538,7 @@ test_sista_extensions (void)
   guint8 code[] = { 225, 0xFF, 232, 0x10, SI_POP_TEMP (0), 224, 1, 232, 0x05, SI_POP_TEMP (1),
                     SI_PUSH_SELF, SI_SEND0 (0), 216, 88 };
   run_method (&r, 2, lits, 1, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (-240));
   /* extA does not change a pushed integer (only extB does). */
   g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (5));
@@ -566,10 +557,7 @@ test_dnu (void)
   guint8 code[] = { V3_PUSH_SELF, V3_PUSH_LIT (1), V3_SEND1 (0), V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (2),
                     V3_RETURN_SELF };
   run_method (&r, 1, lits, 3, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   StOop msg = temp (&r, 0);
   g_assert_true (st_is_pointer (msg));
   g_assert_cmpuint (st_class_index (r.vm, msg), ==, thaw_builder_class_index (r.b, r.k->message_class));
@@ -671,10 +659,7 @@ test_primitive_failure (void)
                     V3_PUSH_LIT (2), V3_PUSH_ONE, V3_SEND1 (1), V3_POP_TEMP (2),
                     V3_PUSH_SELF, V3_SEND0 (4), V3_RETURN_SELF };
   run_method (&r, 3, lits, 5, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (7));
   g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (4));        /* PrimErrBadIndex (the table has 2 names) */
   g_assert_cmphex (temp (&r, 2), ==, r.vm->nil_obj);              /* at: 1 succeeded: nil */
@@ -1067,10 +1052,7 @@ float_case (guint wb, guint32 format)
                     V3_PUSH_LIT (0), V3_PUSH_ONE, V3_SEND1 (2), V3_POP_TEMP (1),
                     V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
   run_method (&r, 2, lits, 4, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   StOop sum = temp (&r, 0);
   if (wb == 8)
     {
@@ -1117,10 +1099,7 @@ test_super_and_must_be_boolean (void)
                     V3_PUSH_LIT (2), 152, V3_POP_TEMP (1),
                     V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
   run_method (&r, 2, lits, 4, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (11));
   g_assert_cmphex (temp (&r, 1), ==, mbb);
   run_free (&r);
@@ -1150,10 +1129,7 @@ test_unwind_marker (void)
   StOop lits[] = { thaw_builder_symbol (r.b, "leave") };
   guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_RETURN_TOP };
   run_method (&r, 0, lits, 1, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   StVM *vm = r.vm;
   StOop ctx = st_interp_active_context (vm);     /* aboutToReturn:through: */
   g_assert_cmphex (st_fetch (vm, ctx, TEMP0), ==, st_smallint_oop (7));
@@ -1184,10 +1160,7 @@ test_cannot_return (void)
   StOop lits[] = { thaw_builder_symbol (r.b, "makeBlock") };
   guint8 code[] = { V3_PUSH_SELF, V3_SEND0 (0), V3_VALUE, V3_RETURN_TOP };
   run_method (&r, 0, lits, 1, code, sizeof code);
-  g_autoptr (GError) error = NULL;
-  StRunStatus s = run_go (&r, 1000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (s, ==, ST_RUN_QUIT);
+  run_to_quit (&r, false);
   /* Stopped in Context>>cannotReturn: with 42, sent to the block's context
    * (whose home, makeBlock's context, is dead: pc nil). */
   StVM *vm = r.vm;
