@@ -1060,6 +1060,18 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
  * check boundary, so a debugger stepping one bytecode at a time sees
  * both.  c is the comparison's outcome, the two operands still on the
  * stack.  (The conditional jumps it knows all jump forward.) */
+/* The conditional jump (len bytes) after a comparison, taken with it:
+ * both bytecodes count, the two operands go, and the jump jumps by off
+ * when taken.  Ends the bytecode. */
+#define FUSED_TAKE(len, taken, off)                                     \
+  do {                                                                  \
+    count++;                                                            \
+    pc += (len);                                                        \
+    sp -= 2;                                                            \
+    if (taken)                                                          \
+      JUMP_FWD (off);                                                   \
+    NEXT;                                                               \
+  } while (0)
 #define FUSED_JUMP_V3(c)                                                \
   do {                                                                  \
     if (FUSE_OK () && pc + 1 < pc_end)                                  \
@@ -1067,24 +1079,12 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
         guint nb_ = bc[pc];                                             \
         bool c_ = (c);                                                  \
         if (nb_ - FIRST (V3, SHORT_JUMP_FALSE) < 8)                     \
-          {                                                             \
-            count++;                                                    \
-            pc++;                                                       \
-            sp -= 2;                                                    \
-            if (!c_)                                                    \
-              JUMP_FWD (nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE)); \
-            NEXT;                                                       \
-          }                                                             \
+          FUSED_TAKE (1, !c_, nb_ - FIRST (V3, SHORT_JUMP_FALSE) + BASE (V3, SHORT_JUMP_FALSE)); \
         if (nb_ - FIRST (V3, LONG_JUMP_TRUE) < 8)                       \
           {                                                             \
             /* both rows: 4 opcodes each, the offset's high bits */    \
             uint64_t off_ = (uint64_t) (nb_ & 3) * 256 + bc[pc + 1];    \
-            count++;                                                    \
-            pc += 2;                                                    \
-            sp -= 2;                                                    \
-            if (c_ == (nb_ < FIRST (V3, LONG_JUMP_FALSE)))              \
-              JUMP_FWD (off_);                                          \
-            NEXT;                                                       \
+            FUSED_TAKE (2, c_ == (nb_ < FIRST (V3, LONG_JUMP_FALSE)), off_); \
           }                                                             \
       }                                                                 \
   } while (0)
@@ -1094,16 +1094,9 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
       {                                                                 \
         guint nb_ = bc[pc];                                             \
         bool c_ = (c);                                                  \
+        /* both rows: 8 opcodes each, offsets 1..8 */                  \
         if (nb_ - FIRST (SISTA, SHORT_JUMP_TRUE) < 16)                  \
-          {                                                             \
-            /* both rows: 8 opcodes each, offsets 1..8 */              \
-            count++;                                                    \
-            pc++;                                                       \
-            sp -= 2;                                                    \
-            if (c_ == (nb_ < FIRST (SISTA, SHORT_JUMP_FALSE)))          \
-              JUMP_FWD ((nb_ & 7) + 1);                                 \
-            NEXT;                                                       \
-          }                                                             \
+          FUSED_TAKE (1, c_ == (nb_ < FIRST (SISTA, SHORT_JUMP_FALSE)), (nb_ & 7) + 1); \
       }                                                                 \
   } while (0)
 _Static_assert (FIRST (V3, LONG_JUMP) % 8 == 0, "long_jump_back reads the offset's high bits from the opcode's low bits");
@@ -2249,6 +2242,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef LIMIT
 #undef SET_DTAB
 #undef FUSE_OK
+#undef FUSED_TAKE
 #undef BACK_JUMP_CHECK
 
   st_interp_save_registers (it);
