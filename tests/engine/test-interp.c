@@ -857,14 +857,15 @@ test_damaged (void)
   g_autoptr (GError) error = NULL;
   guint8 code[] = { V3_PUSH_LIT (20), V3_RETURN_TOP };
   run_damaged (&r, code, sizeof code, ST_INTERP_ERROR_BAD_BYTECODE, "literal");
-  /* also through the labels of literals 0-7 (the method has none) */
-  guint8 lit3[] = { V3_PUSH_LIT (3), V3_RETURN_TOP };
-  run_damaged (&r, lit3, sizeof lit3, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode 35 names a literal");
   /* The error ends the run for good: running again says so. */
   StRunStatus s = st_interp_run (r.vm, 1000, 0, &error);
   g_assert_cmpint (s, ==, ST_RUN_ERROR);
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "literal"));
+  run_free (&r);
+  /* also through the labels of literals 0-7 (the method has none) */
+  guint8 lit3[] = { V3_PUSH_LIT (3), V3_RETURN_TOP };
+  run_damaged (&r, lit3, sizeof lit3, ST_INTERP_ERROR_BAD_BYTECODE, "bytecode 35 names a literal");
   run_free (&r);
 
   /* The message names the failing bytecode's opcode, also when its
