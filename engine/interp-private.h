@@ -125,6 +125,7 @@ struct _StInterp {
   guint32 ci_array, ci_float, ci_large_pos, ci_large_neg, ci_message, ci_point;
   guint32 ci_byte_string, ci_byte_array, ci_character, ci_semaphore, ci_process;
   guint32 ci_smallint;            /* class index the receiver of an immediate int has */
+  uint64_t array_key;             /* an Array's header, bits 0-28 (format, class index) */
 
   /* Eden: bump allocation (objmem-new.c); the collector (gc.c) owns the rest. */
   StOop eden_start, eden_next, eden_end;

@@ -153,6 +153,7 @@ st_interp_init (StVM *vm, GError **error)
         it->ci_full_closure = ST_CLASS_INDEX_FULL_BLOCK_CLOSURE;
     }
   it->ci_array = class_index_of_special (vm, ST_SPLOB_CLASS_ARRAY);
+  it->array_key = (uint64_t) ST_FMT_INDEXABLE << 24 | it->ci_array;
   it->ci_float = class_index_of_special (vm, ST_SPLOB_CLASS_FLOAT);
   it->ci_large_pos = class_index_of_special (vm, ST_SPLOB_CLASS_LARGE_POSITIVE_INTEGER);
   it->ci_large_neg = class_index_of_special (vm, ST_SPLOB_CLASS_LARGE_NEGATIVE_INTEGER);
@@ -661,7 +662,7 @@ special_at (StInterp *it, guint which, const uint64_t *top, StOop *out)
   const uint64_t mask = which == SPECIAL_AT ? 0x1F3FFFFF : 0x1FFFFFFF;
   uint64_t *p = st_ptr (vm, rcvr);
   uint64_t h = p[0];
-  if ((h & mask) != ((uint64_t) ST_FMT_INDEXABLE << 24 | it->ci_array))
+  if ((h & mask) != it->array_key)
     return false;
   /* the 0-based slot, within the Array (the image readers keep every
    * object's slots inside its segment) */
