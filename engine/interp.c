@@ -1253,7 +1253,10 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef FIRST_8
 #undef BOTH_SETS
     /* the long jumps backward (loops) */
-    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0 ... SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back,
+    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0] = &&long_jump_back_0,
+    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 1] = &&long_jump_back_1,
+    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 2] = &&long_jump_back_2,
+    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back_3,
     /* and the pushes of the small integers -1..2 (the value a constant) */
     [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 0] = &&push_int_m1,
     [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 1] = &&push_int_0,
@@ -1303,12 +1306,19 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     asm goto ("cmp %1, %0\n\tjae %l[bad_pc]" : : "r" (pc), "r" (pc_end) : "cc" : bad_pc); \
     goto *dtab[bc[pc++]];                                               \
   } while (0)
+/* NEXT where pc is known to be inside the method */
+#define NEXT_IN_METHOD                                                  \
+  do {                                                                  \
+    count++;                                                            \
+    goto *dtab[bc[pc++]];                                               \
+  } while (0)
 #else
 #define NEXT                                                            \
   do {                                                                  \
     count++;                                                            \
     goto *dtab[BYTE ()];                                                \
   } while (0)
+#define NEXT_IN_METHOD NEXT
 #endif
 #else
 #define SET_DTAB() ((void) 0)
@@ -1325,6 +1335,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
       goto bad_bytecode;                                                \
     }
 #define NEXT goto loop_top
+#define NEXT_IN_METHOD NEXT
 #endif
 
   SYNC_IN ();
@@ -2108,19 +2119,25 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     pop_store_temp_6: POP_STORE_TEMP_N (6);
     pop_store_temp_7: POP_STORE_TEMP_N (7);
 #undef POP_STORE_TEMP_N
-    long_jump_back:
-      {
-        /* offset (opcode & 3) * 256 + byte - 1024: negative, so the
-         * target lies before pc, inside the method once it is >= 0 */
-        if (ST_UNLIKELY (pc >= pc_end))
-          goto bad_pc;
-        int64_t t = (int64_t) (pc + 1 + bc[pc] + (uint64_t) (bc[pc - 1] & 3) * 256) - 1024;
-        if (ST_UNLIKELY (t < 0))
-          goto bad_pc;
-        pc = (uint64_t) t;
-        BACK_JUMP_CHECK ();
-        NEXT;
-      }
+    /* the long jumps backward (loops), a label per opcode: the offset is
+     * (k - 4) * 256 + byte, negative, so the target lies before pc (in
+     * the method once it is >= 0) */
+#define LONG_JUMP_BACK(k)                                               \
+  do {                                                                  \
+    if (ST_UNLIKELY (pc >= pc_end))                                     \
+      goto bad_pc;                                                      \
+    int64_t t_ = (int64_t) (pc + 1 + bc[pc]) - (4 - (k)) * 256;         \
+    if (ST_UNLIKELY (t_ < 0))                                           \
+      goto bad_pc;                                                      \
+    pc = (uint64_t) t_;                                                 \
+    BACK_JUMP_CHECK ();                                                 \
+    NEXT_IN_METHOD;                                                     \
+  } while (0)
+    long_jump_back_0: LONG_JUMP_BACK (0);
+    long_jump_back_1: LONG_JUMP_BACK (1);
+    long_jump_back_2: LONG_JUMP_BACK (2);
+    long_jump_back_3: LONG_JUMP_BACK (3);
+#undef LONG_JUMP_BACK
     push_int_m1: PUSH (st_smallint_oop (-1)); NEXT;
     push_int_0: PUSH (st_smallint_oop (0)); NEXT;
     push_int_1: PUSH (st_smallint_oop (1)); NEXT;

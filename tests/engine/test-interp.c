@@ -914,6 +914,84 @@ test_damaged (void)
   thaw_builder_free (b);
 }
 
+/* The four long backward jumps (opcodes 160-163: offsets -1024..-1 in
+ * four rows of 256): a loop that counts temp 0 down from 3 and temp 1 up,
+ * its body padded so that its jump back uses opcode 160 + k, run whole
+ * and one bytecode at a time.  Then a jump back past the method's start,
+ * and one whose offset byte is missing, stop the run with an error. */
+static void
+test_long_jump_back (void)
+{
+  for (guint k = 0; k < 4; k++)
+    for (guint stepped = 0; stepped < 2; stepped++)
+      {
+        Run r;
+        run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+        StOop lits[] = { st_smallint_oop (3), st_smallint_oop (0), thaw_builder_symbol (r.b, "quit") };
+        GByteArray *c = g_byte_array_new ();
+#define EMIT(x) do { guint8 x_ = (x); g_byte_array_append (c, &x_, 1); } while (0)
+        EMIT (V3_PUSH_LIT (0));
+        EMIT (V3_POP_TEMP (0));
+        EMIT (V3_PUSH_LIT (1));
+        EMIT (V3_POP_TEMP (1));
+        guint loop = c->len;
+        /* temp 1 := temp 1 + 1.  temp 0 := temp 0 - 1.  temp 0 = 0 ifTrue: [exit] */
+        guint8 body[] = { V3_PUSH_TEMP (1), V3_PUSH_ONE, V3_PLUS, V3_POP_TEMP (1),
+                          V3_PUSH_TEMP (0), V3_PUSH_ONE, V3_MINUS, V3_POP_TEMP (0),
+                          V3_PUSH_TEMP (0), V3_PUSH_LIT (1), 182 /* = */ };
+        g_byte_array_append (c, body, sizeof body);
+        /* the loop's length, back jump included: 100 into row k */
+        guint length = (4 - k) * 256 - 100;
+        guint exit_at = c->len + 2;          /* the long jump true (2 bytes) */
+        guint pad = length - (exit_at - loop) - 2;
+        EMIT (168 + (pad + 2) / 256);         /* long jump true over the padding and the jump back */
+        EMIT ((pad + 2) % 256);
+        if (pad % 2 == 1)
+          {
+            EMIT (128);                       /* extended push of temp 0, and pop: 3 bytes */
+            EMIT (0x40);
+            EMIT (V3_POP);
+            pad -= 3;
+          }
+        for (guint i = 0; i < pad / 2; i++)
+          {
+            EMIT (V3_PUSH_ONE);
+            EMIT (V3_POP);
+          }
+        int64_t back = (int64_t) loop - (int64_t) (c->len + 2);
+        g_assert_cmpint (back, ==, ((int64_t) k - 4) * 256 + 100);
+        EMIT (160 + k);
+        EMIT (100);
+        EMIT (V3_PUSH_SELF);
+        EMIT (V3_SEND0 (2));
+        EMIT (V3_RETURN_SELF);
+#undef EMIT
+        run_method (&r, 2, lits, 3, c->data, c->len);
+        g_byte_array_unref (c);
+        g_autoptr (GError) error = NULL;
+        StRunStatus s = run_go (&r, stepped ? 1 : 100000, &error);    /* up to 1400 bytecodes */
+        while (stepped && s == ST_RUN_BYTECODE_LIMIT)
+          s = st_interp_run (r.vm, 1, 0, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (s, ==, ST_RUN_QUIT);
+        g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (0));
+        g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (3));
+        run_free (&r);
+      }
+
+  /* back by 256 - 10 from the method's third byte */
+  Run r;
+  guint8 before[] = { V3_PUSH_ONE, V3_POP, 163, 10 };
+  run_damaged (&r, before, sizeof before, ST_INTERP_ERROR_BAD_BYTECODE, "pc runs outside");
+  run_free (&r);
+  for (guint k = 0; k < 4; k++)
+    {
+      guint8 cut[] = { V3_PUSH_ONE, V3_POP, 160 + k };
+      run_damaged (&r, cut, sizeof cut, ST_INTERP_ERROR_BAD_BYTECODE, "pc runs outside");
+      run_free (&r);
+    }
+}
+
 /* Limits: an endless loop stops at the bytecode budget, and running on
  * continues from where it stopped. */
 static void
@@ -1237,6 +1315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/damaged", test_damaged);
   g_test_add_func ("/engine/interp/context-pc-32", test_context_pc_32);
   g_test_add_func ("/engine/interp/timer-preempts", test_timer_preempts);
+  g_test_add_func ("/engine/interp/long-jump-back", test_long_jump_back);
   g_test_add_func ("/engine/interp/limits", test_limits);
   g_test_add_func ("/engine/interp/limits-exact", test_limits_exact);
   g_test_add_func ("/engine/interp/trap-from-thread", test_trap_from_thread);
