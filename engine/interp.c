@@ -549,6 +549,13 @@ enum {
 #define BASE(set, id) BASE_##set##_##id
 #define SET_BASE_V3 0
 #define SET_BASE_SISTA 256
+/* the dispatch tables for contexts whose temps are another's (a 6502
+ * BlockContext's home's): see dispatch_table */
+#if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
+#define SET_BASE_HOME 512
+#else
+#define SET_BASE_HOME 0
+#endif
 
 /* Special selectors (index into SpecialSelectors pairs) that never send. */
 enum { SPECIAL_IDENTICAL = 22, SPECIAL_CLASS = 23, SPECIAL_NOT_IDENTICAL = 24 };
@@ -751,7 +758,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
   StOop receiver;
   uint64_t *rslots = NULL;        /* the receiver's slots when it has pointer slots */
   uint64_t rslots_n;              /* and how many (0: none, or not a valid object) */
-  guint set_base;
+  guint set_base;                 /* the dispatch table: SET_BASE_V3 or _SISTA, + SET_BASE_HOME */
   uint64_t count;
   /* The bytecode count of the next check, it->check_at: other threads
    * lower it to ask for a trap, and they are heard at the next send,
@@ -791,7 +798,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     pc_end = it->pc_end;                                                \
     num_literals = it->num_literals;                                    \
     receiver = it->receiver;                                            \
-    set_base = it->set_base;                                            \
+    set_base = it->set_base + (temps != slots ? SET_BASE_HOME : 0);     \
     count = it->stats.bytecodes;                                        \
     SET_DTAB ();                                                    \
     rslots_n = 0;                                                       \
@@ -808,7 +815,7 @@ st_interp_run (StVM *vm, uint64_t max_bytecodes, double max_seconds, GError **er
     it->pc_end = pc_end;                                                \
     it->num_literals = num_literals;                                    \
     it->receiver = receiver;                                            \
-    it->set_base = set_base;                                            \
+    it->set_base = set_base & SET_BASE_SISTA;                           \
     it->stats.bytecodes = count;                                        \
   } while (0)
   /* Call out of the loop: whatever is called may switch contexts. */
@@ -1213,61 +1220,75 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
   } while (0)
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
-  /* Both sets cover all 256 opcodes (unused ones have rows too). */
+  /* Both sets cover all 256 opcodes (unused ones have rows too), twice:
+   * at 0 and 256 for a context whose temps are its own slots (every
+   * MethodContext, and the block contexts of closures), at 512 and 768
+   * (SET_BASE_HOME) for a 6502 BlockContext, whose temps are its home's.
+   * The first pair's labels for the pushes and stores of temps 0-11 read
+   * the context's own slots; the second pair sends those opcodes to the
+   * rows' code, which reads the home's (temps). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-  static const void *const dispatch_table[512] = {
+  static const void *const dispatch_table[2 * SET_BASE_HOME] = {
 #define ST_BC_LABEL(set, id, first, last, len, op, base, arg, flags) \
-    [SET_BASE_##set + (first) ... SET_BASE_##set + (last)] = &&set##_##id,
+    [SET_BASE_##set + (first) ... SET_BASE_##set + (last)] = &&set##_##id, \
+    [SET_BASE_HOME + SET_BASE_##set + (first) ... SET_BASE_HOME + SET_BASE_##set + (last)] = &&set##_##id,
     ST_BYTECODES_V3 (ST_BC_LABEL)
     ST_BYTECODES_SISTA (ST_BC_LABEL)
 #undef ST_BC_LABEL
-    /* The commonest special selectors get a label each (their rows'
-     * code with `which` a constant), overriding the rows' entries. */
-#define SPECIAL_LABELS(w, label)                                        \
-    [SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&label,             \
-    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&label,
-    SPECIAL_LABELS (0, special_0) SPECIAL_LABELS (1, special_1)
-#undef SPECIAL_LABELS
+    /* Opcodes with labels of their own, overriding the rows' entries in
+     * both pairs of tables (h is 0 or SET_BASE_HOME), with the operand a
+     * constant.  The commonest special selectors: */
+#define SPECIAL_LABELS(h, w, label)                                     \
+    [(h) + SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&label,       \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&label,
     /* the comparisons have one per set (the jump they fuse with differs) */
-#define COMPARE_LABELS(w)                                               \
-    [SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&v3_special_##w,    \
-    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&sista_special_##w,
-    COMPARE_LABELS (2) COMPARE_LABELS (3) COMPARE_LABELS (4) COMPARE_LABELS (5)
-    COMPARE_LABELS (6) COMPARE_LABELS (7)
-#undef COMPARE_LABELS
-    /* and, in both sets, the pushes of the first twelve temps and eight
-     * literals and the pop-and-stores into temps 0-7 (the index a
-     * constant; the rows are long enough: asserted below) */
-#define BOTH_SETS(row, i, name)                                         \
-    [SET_BASE_V3 + FIRST (V3, row) + (i)] = &&name##_##i,               \
-    [SET_BASE_SISTA + FIRST (SISTA, row) + (i)] = &&name##_##i,
-#define FIRST_8(row, name)                                              \
-    BOTH_SETS (row, 0, name) BOTH_SETS (row, 1, name) BOTH_SETS (row, 2, name) BOTH_SETS (row, 3, name) \
-    BOTH_SETS (row, 4, name) BOTH_SETS (row, 5, name) BOTH_SETS (row, 6, name) BOTH_SETS (row, 7, name)
-    FIRST_8 (PUSH_TEMP, push_temp)
-    BOTH_SETS (PUSH_TEMP, 8, push_temp) BOTH_SETS (PUSH_TEMP, 9, push_temp)
-    BOTH_SETS (PUSH_TEMP, 10, push_temp) BOTH_SETS (PUSH_TEMP, 11, push_temp)
-    FIRST_8 (PUSH_LIT_CONST, push_lit)
-    FIRST_8 (POP_STORE_TEMP, pop_store_temp)
+#define COMPARE_LABELS(h, w)                                            \
+    [(h) + SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&v3_special_##w, \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&sista_special_##w,
+#define BOTH_SETS(h, row, i, name)                                      \
+    [(h) + SET_BASE_V3 + FIRST (V3, row) + (i)] = &&name##_##i,         \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, row) + (i)] = &&name##_##i,
+#define FIRST_8(h, row, name)                                           \
+    BOTH_SETS (h, row, 0, name) BOTH_SETS (h, row, 1, name) BOTH_SETS (h, row, 2, name) BOTH_SETS (h, row, 3, name) \
+    BOTH_SETS (h, row, 4, name) BOTH_SETS (h, row, 5, name) BOTH_SETS (h, row, 6, name) BOTH_SETS (h, row, 7, name)
+#define LABELS(h)                                                       \
+    SPECIAL_LABELS (h, 0, special_0) SPECIAL_LABELS (h, 1, special_1)   \
+    COMPARE_LABELS (h, 2) COMPARE_LABELS (h, 3) COMPARE_LABELS (h, 4) COMPARE_LABELS (h, 5) \
+    COMPARE_LABELS (h, 6) COMPARE_LABELS (h, 7)                         \
+    /* the pushes of the first eight literals (the rows are long enough: \
+     * asserted below) */                                               \
+    FIRST_8 (h, PUSH_LIT_CONST, push_lit)                               \
+    /* the long jumps backward (loops) */                               \
+    [(h) + SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0] = &&long_jump_back_0, \
+    [(h) + SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 1] = &&long_jump_back_1, \
+    [(h) + SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 2] = &&long_jump_back_2, \
+    [(h) + SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back_3, \
+    /* the pushes of the small integers -1..2 */                        \
+    [(h) + SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 0] = &&push_int_m1, \
+    [(h) + SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 1] = &&push_int_0, \
+    [(h) + SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 2] = &&push_int_1, \
+    [(h) + SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 3] = &&push_int_2, \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 0] = &&push_int_0, \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 1] = &&push_int_1, \
+    /* at: and at:put: */                                               \
+    [(h) + SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT - BASE (V3, SEND_SPECIAL)] = &&special_at_label, \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT] = &&special_at_label, \
+    [(h) + SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&v3_special_at_put_label, \
+    [(h) + SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT_PUT] = &&sista_special_at_put_label,
+    LABELS (0)
+    LABELS (SET_BASE_HOME)
+    /* and, only where the temps are the context's own slots, the pushes
+     * of temps 0-11 and the pop-and-stores into temps 0-7 */
+    FIRST_8 (0, PUSH_TEMP, push_temp)
+    BOTH_SETS (0, PUSH_TEMP, 8, push_temp) BOTH_SETS (0, PUSH_TEMP, 9, push_temp)
+    BOTH_SETS (0, PUSH_TEMP, 10, push_temp) BOTH_SETS (0, PUSH_TEMP, 11, push_temp)
+    FIRST_8 (0, POP_STORE_TEMP, pop_store_temp)
+#undef LABELS
 #undef FIRST_8
 #undef BOTH_SETS
-    /* the long jumps backward (loops) */
-    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 0] = &&long_jump_back_0,
-    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 1] = &&long_jump_back_1,
-    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 2] = &&long_jump_back_2,
-    [SET_BASE_V3 + FIRST (V3, LONG_JUMP) + 3] = &&long_jump_back_3,
-    /* and the pushes of the small integers -1..2 (the value a constant) */
-    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 0] = &&push_int_m1,
-    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 1] = &&push_int_0,
-    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 2] = &&push_int_1,
-    [SET_BASE_V3 + FIRST (V3, PUSH_SMALL_INT) + 3] = &&push_int_2,
-    [SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 0] = &&push_int_0,
-    [SET_BASE_SISTA + FIRST (SISTA, PUSH_SMALL_INT) + 1] = &&push_int_1,
-    [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT - BASE (V3, SEND_SPECIAL)] = &&special_at_label,
-    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT] = &&special_at_label,
-    [SET_BASE_V3 + FIRST (V3, SEND_SPECIAL) + SPECIAL_AT_PUT - BASE (V3, SEND_SPECIAL)] = &&v3_special_at_put_label,
-    [SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + SPECIAL_AT_PUT] = &&sista_special_at_put_label,
+#undef COMPARE_LABELS
+#undef SPECIAL_LABELS
   };
 #pragma GCC diagnostic pop
 #define DISPATCH(x) goto *dispatch_table[(x)]
@@ -1923,7 +1944,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
        * bytecode; which is recomputed from it). */
     special_send:
       {
-        guint which = set_base ? b - FIRST (SISTA, SEND_SPECIAL)
+        guint which = (set_base & SET_BASE_SISTA) ? b - FIRST (SISTA, SEND_SPECIAL)
                                : b - FIRST (V3, SEND_SPECIAL) + BASE (V3, SEND_SPECIAL);
         if (which == SPECIAL_AT || which == SPECIAL_AT_PUT)
           AT_SEND (which, 0);
@@ -2083,19 +2104,21 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
       /* Opcodes with a label of their own (the operand a constant; see
-       * dispatch_table). */
-    push_temp_0: PUSH (TEMP (0)); NEXT;
-    push_temp_1: PUSH (TEMP (1)); NEXT;
-    push_temp_2: PUSH (TEMP (2)); NEXT;
-    push_temp_3: PUSH (TEMP (3)); NEXT;
-    push_temp_4: PUSH (TEMP (4)); NEXT;
-    push_temp_5: PUSH (TEMP (5)); NEXT;
-    push_temp_6: PUSH (TEMP (6)); NEXT;
-    push_temp_7: PUSH (TEMP (7)); NEXT;
-    push_temp_8: PUSH (TEMP (8)); NEXT;
-    push_temp_9: PUSH (TEMP (9)); NEXT;
-    push_temp_10: PUSH (TEMP (10)); NEXT;
-    push_temp_11: PUSH (TEMP (11)); NEXT;
+       * dispatch_table).  The temps are the context's own slots here, 0-11
+       * always there (ST_MIN_FRAME). */
+#define OWN_TEMP(i) slots[ST_CTX_TEMP0 + (i)]
+    push_temp_0: PUSH (OWN_TEMP (0)); NEXT;
+    push_temp_1: PUSH (OWN_TEMP (1)); NEXT;
+    push_temp_2: PUSH (OWN_TEMP (2)); NEXT;
+    push_temp_3: PUSH (OWN_TEMP (3)); NEXT;
+    push_temp_4: PUSH (OWN_TEMP (4)); NEXT;
+    push_temp_5: PUSH (OWN_TEMP (5)); NEXT;
+    push_temp_6: PUSH (OWN_TEMP (6)); NEXT;
+    push_temp_7: PUSH (OWN_TEMP (7)); NEXT;
+    push_temp_8: PUSH (OWN_TEMP (8)); NEXT;
+    push_temp_9: PUSH (OWN_TEMP (9)); NEXT;
+    push_temp_10: PUSH (OWN_TEMP (10)); NEXT;
+    push_temp_11: PUSH (OWN_TEMP (11)); NEXT;
     push_lit_0: PUSH (LIT (0)); NEXT;
     push_lit_1: PUSH (LIT (1)); NEXT;
     push_lit_2: PUSH (LIT (2)); NEXT;
@@ -2107,7 +2130,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #define POP_STORE_TEMP_N(i)                                             \
   do {                                                                  \
     StOop v_ = POP ();                                                  \
-    TEMP (i) = v_;                                                      \
+    OWN_TEMP (i) = v_;                                                  \
     NEXT;                                                               \
   } while (0)
     pop_store_temp_0: POP_STORE_TEMP_N (0);
@@ -2119,6 +2142,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     pop_store_temp_6: POP_STORE_TEMP_N (6);
     pop_store_temp_7: POP_STORE_TEMP_N (7);
 #undef POP_STORE_TEMP_N
+#undef OWN_TEMP
     /* the long jumps backward (loops), a label per opcode: the offset is
      * (k - 4) * 256 + byte, negative, so the target lies before pc (in
      * the method once it is >= 0) */
@@ -2218,7 +2242,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     bad_bytecode:
       SYNC_OUT ();
       st_interp_fail (vm, ST_INTERP_ERROR_BAD_BYTECODE, "unknown or unsupported bytecode %u (%s)", failing_opcode (it),
-                      set_base ? "SistaV1" : (it->block_contexts ? "V3" : "V3PlusClosures"));
+                      (set_base & SET_BASE_SISTA) ? "SistaV1" : (it->block_contexts ? "V3" : "V3PlusClosures"));
       continue;
     }
 #undef DISPATCH
