@@ -1144,8 +1144,8 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     StOop a_;                                                           \
     switch (w_)                                                         \
       {                                                                 \
-      case 0: ADD_SUB_SEND (0, __builtin_add_overflow);                 \
-      case 1: ADD_SUB_SEND (1, __builtin_sub_overflow);                 \
+      case 0: ADD_SUB_SEND (0, __builtin_add_overflow, set);            \
+      case 1: ADD_SUB_SEND (1, __builtin_sub_overflow, set);            \
       case 2: COMPARE_SEND (2, <, set);                                 \
       case 3: COMPARE_SEND (3, >, set);                                 \
       case 4: COMPARE_SEND (4, <=, set);                                \
@@ -1205,7 +1205,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
  * tagged forms: x + (y - 1) and x - (y - 1) are tagged too, a 64-bit
  * overflow is one of the heap's 61-bit range, and the image's own
  * range is checked on the tagged result.  Ends the bytecode. */
-#define ADD_SUB_SEND(w, builtin)                                        \
+#define ADD_SUB_SEND(w, builtin, set)                                   \
   do {                                                                  \
     if (ST_UNLIKELY (sp < ST_CTX_TEMP0 + 1))                            \
       goto stack_underflow;                                             \
@@ -1215,8 +1215,33 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
                      || builtin ((int64_t) x_, (int64_t) y_ - 1, &t_)   \
                      || (uint64_t) t_ - (uint64_t) tagged_min > tagged_span)) \
       SEND_SPECIAL (w);                                                 \
+    if ((w) == 0)                                                       \
+      ADD_SUB_RESULT (set, (StOop) t_);                                 \
     slots[--sp] = (StOop) t_;                                           \
     NEXT;                                                               \
+  } while (0)
+/* An arithmetic result followed by a pop into temp 0-7 (i := i + 1)
+ * goes into the temp at once: both bytecodes count, never across a
+ * limit, as with a fused comparison and jump.  temps (not slots): in a
+ * 6502 BlockContext they are the home's.  Else the result is pushed and
+ * the opcode already read is dispatched (NEXT's work, shared). */
+#define PUSH_OR_STORE(set, v)                                           \
+  do {                                                                  \
+    PC_CHECK ();                                                        \
+    guint nb_ = bc[pc];                                                 \
+    guint fs_ = nb_ - FIRST (set, POP_STORE_TEMP);                      \
+    if (fs_ < 8 && FUSE_OK ())                                          \
+      {                                                                 \
+        count++;                                                        \
+        pc++;                                                           \
+        sp -= 2;                                                        \
+        temps[ST_CTX_TEMP0 + fs_] = (v);                                \
+        NEXT;                                                           \
+      }                                                                 \
+    slots[--sp] = (v);                                                  \
+    count++;                                                            \
+    pc++;                                                               \
+    goto *dtab[nb_];                                                    \
   } while (0)
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
@@ -1238,11 +1263,8 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef ST_BC_LABEL
     /* Opcodes with labels of their own, overriding the rows' entries in
      * both pairs of tables (h is 0 or SET_BASE_HOME), with the operand a
-     * constant.  The commonest special selectors: */
-#define SPECIAL_LABELS(h, w, label)                                     \
-    [(h) + SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&label,       \
-    [(h) + SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&label,
-    /* the comparisons have one per set (the jump they fuse with differs) */
+     * constant.  + and - and the comparisons, one per set (the store or
+     * jump they fuse with differs): */
 #define COMPARE_LABELS(h, w)                                            \
     [(h) + SET_BASE_V3 + FIRST (V3, SEND_ARITH) + (w)] = &&v3_special_##w, \
     [(h) + SET_BASE_SISTA + FIRST (SISTA, SEND_SPECIAL) + (w)] = &&sista_special_##w,
@@ -1253,7 +1275,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     BOTH_SETS (h, row, 0, name) BOTH_SETS (h, row, 1, name) BOTH_SETS (h, row, 2, name) BOTH_SETS (h, row, 3, name) \
     BOTH_SETS (h, row, 4, name) BOTH_SETS (h, row, 5, name) BOTH_SETS (h, row, 6, name) BOTH_SETS (h, row, 7, name)
 #define LABELS(h)                                                       \
-    SPECIAL_LABELS (h, 0, special_0) SPECIAL_LABELS (h, 1, special_1)   \
+    COMPARE_LABELS (h, 0) COMPARE_LABELS (h, 1)                         \
     COMPARE_LABELS (h, 2) COMPARE_LABELS (h, 3) COMPARE_LABELS (h, 4) COMPARE_LABELS (h, 5) \
     COMPARE_LABELS (h, 6) COMPARE_LABELS (h, 7)                         \
     /* the pushes of the first eight literals (the rows are long enough: \
@@ -1288,7 +1310,6 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef FIRST_8
 #undef BOTH_SETS
 #undef COMPARE_LABELS
-#undef SPECIAL_LABELS
   };
 #pragma GCC diagnostic pop
 #define DISPATCH(x) goto *dispatch_table[(x)]
@@ -1321,10 +1342,11 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
   /* The check that pc is inside the method as an asm goto: gcc then
    * keeps the dispatch on the fall-through path instead of jumping to a
    * shared copy of it (one taken branch per bytecode less). */
+#define PC_CHECK() asm goto ("cmp %1, %0\n\tjae %l[bad_pc]" : : "r" (pc), "r" (pc_end) : "cc" : bad_pc)
 #define NEXT                                                            \
   do {                                                                  \
     count++;                                                            \
-    asm goto ("cmp %1, %0\n\tjae %l[bad_pc]" : : "r" (pc), "r" (pc_end) : "cc" : bad_pc); \
+    PC_CHECK ();                                                        \
     goto *dtab[bc[pc++]];                                               \
   } while (0)
 /* NEXT where pc is known to be inside the method */
@@ -1334,6 +1356,11 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     goto *dtab[bc[pc++]];                                               \
   } while (0)
 #else
+#define PC_CHECK()                                                      \
+  do {                                                                  \
+    if (ST_UNLIKELY (pc >= pc_end))                                     \
+      goto bad_pc;                                                      \
+  } while (0)
 #define NEXT                                                            \
   do {                                                                  \
     count++;                                                            \
@@ -1341,6 +1368,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
   } while (0)
 #define NEXT_IN_METHOD NEXT
 #endif
+#define ADD_SUB_RESULT(set, v) PUSH_OR_STORE (set, v)
 #else
 #define SET_DTAB() ((void) 0)
 #define FUSE_OK() ((gint64) count + 1 < LIMIT ())
@@ -1357,6 +1385,11 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     }
 #define NEXT goto loop_top
 #define NEXT_IN_METHOD NEXT
+#define ADD_SUB_RESULT(set, v)                                          \
+  do {                                                                  \
+    slots[--sp] = (v);                                                  \
+    NEXT;                                                               \
+  } while (0)
 #endif
 
   SYNC_IN ();
@@ -2166,8 +2199,10 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     push_int_0: PUSH (st_smallint_oop (0)); NEXT;
     push_int_1: PUSH (st_smallint_oop (1)); NEXT;
     push_int_2: PUSH (st_smallint_oop (2)); NEXT;
-    special_0: ADD_SUB_SEND (0, __builtin_add_overflow);
-    special_1: ADD_SUB_SEND (1, __builtin_sub_overflow);
+    v3_special_0: ADD_SUB_SEND (0, __builtin_add_overflow, V3);
+    v3_special_1: ADD_SUB_SEND (1, __builtin_sub_overflow, V3);
+    sista_special_0: ADD_SUB_SEND (0, __builtin_add_overflow, SISTA);
+    sista_special_1: ADD_SUB_SEND (1, __builtin_sub_overflow, SISTA);
     v3_special_2: COMPARE_SEND (2, <, V3);
     v3_special_3: COMPARE_SEND (3, >, V3);
     v3_special_4: COMPARE_SEND (4, <=, V3);
@@ -2285,6 +2320,9 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef SET_DTAB
 #undef FUSE_OK
 #undef FUSED_TAKE
+#undef PUSH_OR_STORE
+#undef ADD_SUB_RESULT
+#undef PC_CHECK
 #undef BACK_JUMP_CHECK
 
   st_interp_save_registers (it);

@@ -366,6 +366,68 @@ test_at_put_statement (void)
       }
 }
 
+/* x + y stored into a temp (i := i + 1): the interpreter takes the pop
+ * into temps 0-7 with the +.  For each of those temps in both sets, run
+ * whole and one bytecode at a time, the temp gets the sum, the other
+ * temps stay nil, the stack is empty and both bytecodes count.  Then a -
+ * stored (not taken with it), a + followed by something else, and a sum
+ * past the SmallIntegers (sent, and not understood here) with the store
+ * after it. */
+static void
+test_add_store (void)
+{
+  for (guint sista = 0; sista < 2; sista++)
+    for (guint t = 0; t < 8; t++)
+      for (guint stepped = 0; stepped < 2; stepped++)
+        {
+          Run r;
+          run_setup (&r, ST_FAMILY_SPUR, 8, sista ? 68533 : 68021);
+          StOop lits[] = { st_smallint_oop (30), st_smallint_oop (12), thaw_builder_symbol (r.b, "quit") };
+          guint8 v3[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_PLUS, V3_POP_TEMP (t), V3_PUSH_SELF, V3_SEND0 (2),
+                          V3_RETURN_SELF };
+          guint8 si[] = { SI_PUSH_LIT (0), SI_PUSH_LIT (1), SI_PLUS, SI_POP_TEMP (t), SI_PUSH_SELF, SI_SEND0 (2),
+                          88 };
+          run_method (&r, 8, lits, 3, sista ? si : v3, sizeof v3);
+          run_to_quit (&r, stepped);
+          for (guint i = 0; i < 8; i++)
+            g_assert_cmphex (temp (&r, i), ==, i == t ? st_smallint_oop (42) : r.vm->nil_obj);
+          g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 6);
+          g_assert_cmphex (st_fetch (r.vm, r.k->active_context, STACKP), ==, st_smallint_oop (8 + 1));
+          run_free (&r);
+        }
+
+  for (guint stepped = 0; stepped < 2; stepped++)
+    {
+      Run r;
+      run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+      StOop lits[] = { st_smallint_oop (30), st_smallint_oop (12), thaw_builder_symbol (r.b, "quit") };
+      /* t0 := 30 - 12.  t1 := 30 + 12 + 12 */
+      guint8 code[] = { V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_MINUS, V3_POP_TEMP (0),
+                        V3_PUSH_LIT (0), V3_PUSH_LIT (1), V3_PLUS, V3_PUSH_LIT (1), V3_PLUS, V3_POP_TEMP (1),
+                        V3_PUSH_SELF, V3_SEND0 (2), V3_RETURN_SELF };
+      run_method (&r, 2, lits, 3, code, sizeof code);
+      run_to_quit (&r, stepped);
+      g_assert_cmphex (temp (&r, 0), ==, st_smallint_oop (18));
+      g_assert_cmphex (temp (&r, 1), ==, st_smallint_oop (54));
+      g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 12);
+      run_free (&r);
+    }
+
+  /* 2^60 - 1 + 1 is no SmallInteger: #+ is sent (the store never runs) */
+  Run r;
+  run_setup (&r, ST_FAMILY_SPUR, 8, 68021);
+  StOop lits[] = { st_smallint_oop (((int64_t) 1 << 60) - 1), thaw_builder_symbol (r.b, "quit") };
+  guint8 code[] = { V3_PUSH_LIT (0), V3_PUSH_ONE, V3_PLUS, V3_POP_TEMP (0), V3_PUSH_SELF, V3_SEND0 (1), V3_RETURN_SELF };
+  run_method (&r, 1, lits, 2, code, sizeof code);
+  g_autoptr (GError) error = NULL;
+  StRunStatus s = run_go (&r, 1000, &error);
+  g_assert_cmpint (s, ==, ST_RUN_ERROR);
+  g_assert_error (error, ST_INTERP_ERROR, ST_INTERP_ERROR_LOOKUP);
+  g_assert_nonnull (strstr (error->message, "#+"));
+  g_assert_cmphex (temp (&r, 0), ==, r.vm->nil_obj);
+  run_free (&r);
+}
+
 /* Temps 0-13 (V3) and 0-11 (SistaV1, whose push temp row ends there; 12-13
  * through its long push) each pushed by its own opcode: temp i holds
  * i + 1, and ((t0 * 2 + t1) * 2 + t2) ... tells each temp from the others
@@ -680,11 +742,13 @@ test_block_context_6502 (void)
   guint8 ret[] = { V3_RETURN_SELF };
   thaw_builder_method (r.b, r.k->context_class, "blockCopy:", 1, 1, 80, NULL, 0, ret, 1);
   thaw_builder_method (r.b, bctx, "value", 0, 0, 81, NULL, 0, ret, 1);
-  StOop lits[] = { thaw_builder_symbol (r.b, "blockCopy:"), st_smallint_oop (41), thaw_builder_symbol (r.b, "value"),
+  StOop lits[] = { thaw_builder_symbol (r.b, "blockCopy:"), st_smallint_oop (40), thaw_builder_symbol (r.b, "value"),
                    thaw_builder_symbol (r.b, "quit") };
-  /* thisContext blockCopy: 0; jump over [temp0 := 41. temp0 + 1]; value; into temp 1 */
-  guint8 code[] = { V3_PUSH_CONTEXT, 117, V3_SEND1 (0), 164, 6,
-                    V3_PUSH_LIT (1), V3_POP_TEMP (0), V3_PUSH_TEMP (0), V3_PUSH_ONE, V3_PLUS, V3_BLOCK_RETURN_TOP,
+  /* thisContext blockCopy: 0; jump over [temp0 := 40 + 1. temp0 + 1]; value; into temp 1 (the block's temps are
+   * its home's: the + stored into one, and the push, go through the home) */
+  guint8 code[] = { V3_PUSH_CONTEXT, 117, V3_SEND1 (0), 164, 8,
+                    V3_PUSH_LIT (1), V3_PUSH_ONE, V3_PLUS, V3_POP_TEMP (0), V3_PUSH_TEMP (0), V3_PUSH_ONE, V3_PLUS,
+                    V3_BLOCK_RETURN_TOP,
                     V3_SEND0 (2), V3_POP_TEMP (1), V3_PUSH_SELF, V3_SEND0 (3), V3_RETURN_SELF };
   run_method (&r, 2, lits, 4, code, sizeof code);
   r.vm = thaw_builder_finish (r.b);
@@ -1037,13 +1101,17 @@ limits_program (Run *r)
   EMIT (V3_PUSH_TEMP (0));
   EMIT (V3_PUSH_LIT (1));
   EMIT (178);                        /* < */
-  guint body = 4 + 600 + 2;          /* skipped by the long jump false */
+  guint body = 4 + 4 + 600 + 2;      /* skipped by the long jump false */
   EMIT (172 + body / 256);
   EMIT (body % 256);
   EMIT (V3_PUSH_SELF);
   EMIT (V3_PUSH_TEMP (0));
   EMIT (V3_SEND1 (2));
   EMIT (V3_POP_TEMP (0));
+  EMIT (V3_PUSH_TEMP (0));           /* temp 1 := temp 0 + 1 (a + and store taken together) */
+  EMIT (V3_PUSH_ONE);
+  EMIT (V3_PLUS);
+  EMIT (V3_POP_TEMP (1));
   for (int i = 0; i < 300; i++)
     {
       EMIT (V3_PUSH_ONE);
@@ -1056,7 +1124,7 @@ limits_program (Run *r)
   EMIT (V3_SEND0 (3));
   EMIT (V3_RETURN_SELF);
 #undef EMIT
-  run_method (r, 1, lits, 4, c->data, c->len);
+  run_method (r, 2, lits, 4, c->data, c->len);
   g_byte_array_unref (c);
 }
 
@@ -1071,6 +1139,7 @@ test_limits_exact (void)
   g_assert_no_error (error);
   g_assert_cmpint (s, ==, ST_RUN_QUIT);
   g_assert_cmphex (temp (&whole, 0), ==, st_smallint_oop (50));
+  g_assert_cmphex (temp (&whole, 1), ==, st_smallint_oop (51));
   uint64_t total = st_interp_stats (whole.vm)->bytecodes;
   g_assert_cmpuint (total, >, 50 * 600);
 
@@ -1090,6 +1159,7 @@ test_limits_exact (void)
   g_assert_cmpint (s, ==, ST_RUN_QUIT);
   g_assert_cmpuint (st_interp_stats (step.vm)->bytecodes, ==, total);
   g_assert_cmphex (temp (&step, 0), ==, st_smallint_oop (50));
+  g_assert_cmphex (temp (&step, 1), ==, st_smallint_oop (51));
 
   /* uneven chunks */
   static const uint64_t chunks[] = { 3, 7, 599, 600, 601, 4095, 4096, 4097, 13, 1 };
@@ -1109,6 +1179,7 @@ test_limits_exact (void)
   g_assert_cmpint (s, ==, ST_RUN_QUIT);
   g_assert_cmpuint (st_interp_stats (chunked.vm)->bytecodes, ==, total);
   g_assert_cmphex (temp (&chunked, 0), ==, st_smallint_oop (50));
+  g_assert_cmphex (temp (&chunked, 1), ==, st_smallint_oop (51));
   g_assert_cmpuint (st_interp_stats (chunked.vm)->sends, ==, st_interp_stats (whole.vm)->sends);
   run_free (&whole);
   run_free (&step);
@@ -1316,6 +1387,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/context-pc-32", test_context_pc_32);
   g_test_add_func ("/engine/interp/timer-preempts", test_timer_preempts);
   g_test_add_func ("/engine/interp/long-jump-back", test_long_jump_back);
+  g_test_add_func ("/engine/interp/add-store", test_add_store);
   g_test_add_func ("/engine/interp/limits", test_limits);
   g_test_add_func ("/engine/interp/limits-exact", test_limits_exact);
   g_test_add_func ("/engine/interp/trap-from-thread", test_trap_from_thread);
