@@ -1302,9 +1302,13 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     LABELS (SET_BASE_HOME)
     /* and, only where the temps are the context's own slots, the pushes
      * of temps 0-11 and the pop-and-stores into temps 0-7 */
-    FIRST_8 (0, PUSH_TEMP, push_temp)
-    BOTH_SETS (0, PUSH_TEMP, 8, push_temp) BOTH_SETS (0, PUSH_TEMP, 9, push_temp)
-    BOTH_SETS (0, PUSH_TEMP, 10, push_temp) BOTH_SETS (0, PUSH_TEMP, 11, push_temp)
+#define PUSH_TEMP_LABELS(i)                                             \
+    [SET_BASE_V3 + FIRST (V3, PUSH_TEMP) + (i)] = &&v3_push_temp_##i,   \
+    [SET_BASE_SISTA + FIRST (SISTA, PUSH_TEMP) + (i)] = &&sista_push_temp_##i,
+    PUSH_TEMP_LABELS (0) PUSH_TEMP_LABELS (1) PUSH_TEMP_LABELS (2) PUSH_TEMP_LABELS (3)
+    PUSH_TEMP_LABELS (4) PUSH_TEMP_LABELS (5) PUSH_TEMP_LABELS (6) PUSH_TEMP_LABELS (7)
+    PUSH_TEMP_LABELS (8) PUSH_TEMP_LABELS (9) PUSH_TEMP_LABELS (10) PUSH_TEMP_LABELS (11)
+#undef PUSH_TEMP_LABELS
     FIRST_8 (0, POP_STORE_TEMP, pop_store_temp)
 #undef LABELS
 #undef FIRST_8
@@ -2140,18 +2144,34 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
        * dispatch_table).  The temps are the context's own slots here, 0-11
        * always there (ST_MIN_FRAME). */
 #define OWN_TEMP(i) slots[ST_CTX_TEMP0 + (i)]
-    push_temp_0: PUSH (OWN_TEMP (0)); NEXT;
-    push_temp_1: PUSH (OWN_TEMP (1)); NEXT;
-    push_temp_2: PUSH (OWN_TEMP (2)); NEXT;
-    push_temp_3: PUSH (OWN_TEMP (3)); NEXT;
-    push_temp_4: PUSH (OWN_TEMP (4)); NEXT;
-    push_temp_5: PUSH (OWN_TEMP (5)); NEXT;
-    push_temp_6: PUSH (OWN_TEMP (6)); NEXT;
-    push_temp_7: PUSH (OWN_TEMP (7)); NEXT;
-    push_temp_8: PUSH (OWN_TEMP (8)); NEXT;
-    push_temp_9: PUSH (OWN_TEMP (9)); NEXT;
-    push_temp_10: PUSH (OWN_TEMP (10)); NEXT;
-    push_temp_11: PUSH (OWN_TEMP (11)); NEXT;
+    /* A push of temp 0-11 followed by another (a + b, x at: i): both at
+     * once, one dispatch less (both count; never across a limit).  Else
+     * the opcode already read is dispatched (NEXT's work, shared). */
+#define PUSH_TEMP_PAIR(set, i)                                          \
+  do {                                                                  \
+    PUSH (OWN_TEMP (i));                                                \
+    PC_CHECK ();                                                        \
+    guint nb_ = bc[pc];                                                 \
+    guint pt_ = nb_ - FIRST (set, PUSH_TEMP);                           \
+    if (pt_ < ST_MIN_FRAME && FUSE_OK ())                               \
+      {                                                                 \
+        PUSH (OWN_TEMP (pt_));                                          \
+        count++;                                                        \
+        pc++;                                                           \
+        NEXT;                                                           \
+      }                                                                 \
+    count++;                                                            \
+    pc++;                                                               \
+    goto *dtab[nb_];                                                    \
+  } while (0)
+#define PUSH_TEMP_HANDLERS(i)                                           \
+    v3_push_temp_##i: PUSH_TEMP_PAIR (V3, i);                           \
+    sista_push_temp_##i: PUSH_TEMP_PAIR (SISTA, i);
+    PUSH_TEMP_HANDLERS (0) PUSH_TEMP_HANDLERS (1) PUSH_TEMP_HANDLERS (2) PUSH_TEMP_HANDLERS (3)
+    PUSH_TEMP_HANDLERS (4) PUSH_TEMP_HANDLERS (5) PUSH_TEMP_HANDLERS (6) PUSH_TEMP_HANDLERS (7)
+    PUSH_TEMP_HANDLERS (8) PUSH_TEMP_HANDLERS (9) PUSH_TEMP_HANDLERS (10) PUSH_TEMP_HANDLERS (11)
+#undef PUSH_TEMP_HANDLERS
+#undef PUSH_TEMP_PAIR
     push_lit_0: PUSH (LIT (0)); NEXT;
     push_lit_1: PUSH (LIT (1)); NEXT;
     push_lit_2: PUSH (LIT (2)); NEXT;

@@ -428,6 +428,70 @@ test_add_store (void)
   run_free (&r);
 }
 
+/* Two pushes of temps 0-11 in a row (a + b), which the interpreter
+ * takes at once: for every pair of temps in both sets, run whole and one
+ * bytecode at a time, temp 12 := temp i - temp j gets the difference of
+ * the right temps in the right order, and every bytecode counts.  Temps
+ * k hold (k + 1) * (k + 1) * 3, set by the method itself. */
+static void
+test_push_temp_pair (void)
+{
+  for (guint sista = 0; sista < 2; sista++)
+    for (guint i = 0; i < 12; i++)
+      for (guint j = 0; j < 12; j++)
+        for (guint stepped = 0; stepped < 2; stepped++)
+          {
+            Run r;
+            run_setup (&r, ST_FAMILY_SPUR, 8, sista ? 68533 : 68021);
+            StOop lits[13];
+            for (guint k = 0; k < 12; k++)
+              lits[k] = st_smallint_oop ((int64_t) (k + 1) * (k + 1) * 3);
+            lits[12] = thaw_builder_symbol (r.b, "quit");
+            guint8 code[64];
+            guint c = 0;
+            for (guint k = 0; k < 12; k++)
+              {
+                code[c++] = sista ? SI_PUSH_LIT (k) : V3_PUSH_LIT (k);
+                if (k < 8)
+                  code[c++] = sista ? SI_POP_TEMP (k) : V3_POP_TEMP (k);
+                else if (sista)
+                  {
+                    code[c++] = 242;            /* long pop into temp */
+                    code[c++] = k;
+                  }
+                else
+                  {
+                    code[c++] = 130;            /* extended pop into temp */
+                    code[c++] = 0x40 | k;
+                  }
+              }
+            guint before = c;
+            code[c++] = sista ? SI_PUSH_TEMP (i) : V3_PUSH_TEMP (i);
+            code[c++] = sista ? SI_PUSH_TEMP (j) : V3_PUSH_TEMP (j);
+            code[c++] = sista ? 97 : V3_MINUS;
+            if (sista)
+              {
+                code[c++] = 242;
+                code[c++] = 12;
+              }
+            else
+              {
+                code[c++] = 130;
+                code[c++] = 0x40 | 12;
+              }
+            code[c++] = sista ? SI_PUSH_SELF : V3_PUSH_SELF;
+            code[c++] = sista ? SI_SEND0 (12) : V3_SEND0 (12);
+            code[c++] = sista ? 88 : V3_RETURN_SELF;
+            g_assert_cmpuint (before, ==, 24 + 4);
+            run_method (&r, 13, lits, 13, code, c);
+            run_to_quit (&r, stepped);
+            int64_t vi = (int64_t) (i + 1) * (i + 1) * 3, vj = (int64_t) (j + 1) * (j + 1) * 3;
+            g_assert_cmphex (temp (&r, 12), ==, st_smallint_oop (vi - vj));
+            g_assert_cmpuint (st_interp_stats (r.vm)->bytecodes, ==, 24 + 6);
+            run_free (&r);
+          }
+}
+
 /* Temps 0-13 (V3) and 0-11 (SistaV1, whose push temp row ends there; 12-13
  * through its long push) each pushed by its own opcode: temp i holds
  * i + 1, and ((t0 * 2 + t1) * 2 + t2) ... tells each temp from the others
@@ -949,6 +1013,13 @@ test_damaged (void)
   StOop active = r.k->active_context;
   g_assert_cmphex (st_fetch (r.vm, active, STACKP), ==, st_smallint_oop ((int64_t) st_num_slots (r.vm, active) - TEMP0));
   run_free (&r);
+  /* also by pushes of temps, which go two at a time */
+  for (guint i = 0; i < sizeof deep - 1; i++)
+    deep[i] = V3_PUSH_TEMP (i % 2);
+  run_damaged (&r, deep, sizeof deep, ST_INTERP_ERROR_BAD_CONTEXT, "stack overflow");
+  active = r.k->active_context;
+  g_assert_cmphex (st_fetch (r.vm, active, STACKP), ==, st_smallint_oop ((int64_t) st_num_slots (r.vm, active) - TEMP0));
+  run_free (&r);
 
   ThawBuilder *b = thaw_builder_new (ST_FAMILY_SPUR, 8);
   const ThawBuilderObjects *k = thaw_builder_objects (b);
@@ -1388,6 +1459,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/interp/timer-preempts", test_timer_preempts);
   g_test_add_func ("/engine/interp/long-jump-back", test_long_jump_back);
   g_test_add_func ("/engine/interp/add-store", test_add_store);
+  g_test_add_func ("/engine/interp/push-temp-pair", test_push_temp_pair);
   g_test_add_func ("/engine/interp/limits", test_limits);
   g_test_add_func ("/engine/interp/limits-exact", test_limits_exact);
   g_test_add_func ("/engine/interp/trap-from-thread", test_trap_from_thread);
