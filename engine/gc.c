@@ -458,13 +458,24 @@ scavenge_root (StOop *slot, gpointer data)
 }
 
 /* Copy what o's slots reach in new space; an old o that still points
- * into new space afterwards is remembered again. */
+ * into new space afterwards is remembered again.  A weak object's
+ * indexable slots keep nothing alive: it is set aside (gc->weak) for
+ * settle_weak_young once everything reachable is copied. */
 static void
 scan_slots (StVM *vm, StGc *gc, StOop o, bool old)
 {
   uint64_t h = st_header (vm, o);
   uint64_t *p = st_ptr (vm, o) + 1;
   uint64_t n = pointer_slots (vm, o, h, p[0]);
+  if (st_hdr_format (h) == ST_FMT_WEAK)
+    {
+      uint64_t fixed = st_fixed_count (vm, o);
+      if (fixed < n)
+        {
+          g_array_append_val (gc->weak, o);
+          n = fixed;
+        }
+    }
   bool young_left = false;
   for (uint64_t i = 0; i < n; i++)
     {
@@ -478,6 +489,46 @@ scan_slots (StVM *vm, StGc *gc, StOop o, bool old)
     }
   if (old && young_left)
     st_gc_remember_slow (vm, o);
+}
+
+/* The weak slots of the weak objects the scavenge met: a young referent
+ * that was copied is followed to its copy, one that was not (reachable
+ * only through weak slots) becomes nil.  Copies in the future survivor
+ * space are already the survivors.  An old weak object still pointing
+ * into new space is remembered.  (After a failed scavenge, one that could
+ * not be copied stays where it is, and so does the slot.) */
+static void
+settle_weak_young (StVM *vm, StGc *gc, StOop fut_start)
+{
+  for (guint k = 0; k < gc->weak->len; k++)
+    {
+      StOop o = g_array_index (gc->weak, StOop, k);
+      uint64_t n = st_num_slots (vm, o);
+      uint64_t *p = st_ptr (vm, o) + 1;
+      bool young_left = false;
+      for (uint64_t i = st_fixed_count (vm, o); i < n; i++)
+        {
+          StOop v = p[i];
+          /* (a forwarder left by become: may lead to another) */
+          while (is_young (gc, v) && v - fut_start >= gc->fut_next - fut_start)
+            {
+              if (st_hdr_class_index (st_header (vm, v)) == ST_CLASS_INDEX_FORWARDER)
+                v = st_ptr (vm, v)[1];
+              else if (gc->failed)
+                break;              /* not copied for want of room: still there */
+              else
+                {
+                  v = vm->nil_obj;
+                  gc->weak_cleared++;
+                }
+            }
+          p[i] = v;
+          young_left |= is_young (gc, v);
+        }
+      if (young_left && !is_young (gc, o))
+        st_gc_remember_slow (vm, o);
+    }
+  g_array_set_size (gc->weak, 0);
 }
 
 static void
@@ -519,6 +570,7 @@ scavenge (StVM *vm, StGc *gc, bool tenure_all)
       while (tscan < gc->tenured->len)
         scan_slots (vm, gc, g_array_index (gc->tenured, StOop, tscan++), true);
     }
+  settle_weak_young (vm, gc, fut_start);
   gc->past = future;
   gc->past_next = gc->fut_next;
   it->eden_next = gc->eden_start;
@@ -990,14 +1042,15 @@ collect (StVM *vm, StGc *gc, StGcKind kind, GError **error)
       gc->stats.old_allocated_since_full = 0;
       gc->full_threshold = MAX (MIN_FULL_THRESHOLD, old_space_bytes (vm) / 2);
       s.objects_after = gc->marked;
-      s.weak_cleared = gc->weak_cleared;
-      s.ephemerons_fired = gc->fired;
-      if (gc->weak_cleared > 0 || gc->fired > 0)
-        {
-          StOop sem = st_special (vm, ST_SPLOB_THE_FINALIZATION_SEMAPHORE);
-          if (sem != vm->nil_obj && st_interp_valid_obj (vm, sem))
-            g_array_append_val (it->pending_signals, sem);
-        }
+    }
+  /* weak slots cleared by the scavenge or the full collection */
+  s.weak_cleared = gc->weak_cleared;
+  s.ephemerons_fired = gc->fired;
+  if (!gc->failed && (gc->weak_cleared > 0 || gc->fired > 0))
+    {
+      StOop sem = st_special (vm, ST_SPLOB_THE_FINALIZATION_SEMAPHORE);
+      if (sem != vm->nil_obj && st_interp_valid_obj (vm, sem))
+        g_array_append_val (it->pending_signals, sem);
     }
   reload_registers (vm, gc);
   gint64 t1 = g_get_monotonic_time ();

@@ -267,6 +267,72 @@ test_weak_cleared (void)
   gc_free (&g);
 }
 
+/* Weak slots in a scavenge: a young referent held only there becomes
+ * nil, one held elsewhere too is followed to its copy, an old one stays;
+ * the finalization semaphore is signalled.  First with a young weak
+ * array, then with an old one (remembered by the store, and again while
+ * it points at a survivor). */
+static void
+test_weak_scavenge (void)
+{
+  Gc g;
+  gc_setup (&g, 0);
+  StVM *vm = g.vm;
+  StInterp *it = st_interp (vm);
+  g_assert_cmpuint (st_num_slots (vm, g.k->special_objects), >, ST_SPLOB_THE_FINALIZATION_SEMAPHORE);
+  StOop sem = st_objmem_new_object (vm, thaw_builder_class_index (g.b, g.k->semaphore_class), ST_FMT_FIXED, 3);
+  st_store (vm, g.k->special_objects, ST_SPLOB_THE_FINALIZATION_SEMAPHORE, sem);
+  guint32 wci = thaw_builder_class_index (g.b, g.k->weak_array_class);
+  StHandles *h = st_handles_new (vm);
+
+  StOop w = st_objmem_new_object (vm, wci, ST_FMT_WEAK, 3);
+  StOop live = new_string (&g, "live....");
+  st_store (vm, w, 0, new_string (&g, "dead...."));
+  st_store (vm, w, 1, live);
+  st_store (vm, w, 2, g.k->array_class);
+  StHandle hw = st_handles_add (h, w), hl = st_handles_add (h, live);
+  guint signals = it->pending_signals->len;
+  collect (&g, ST_GC_SCAVENGE);
+  StOop w1, l1;
+  g_assert_true (st_handles_get (h, hw, &w1));
+  g_assert_true (st_handles_get (h, hl, &l1));
+  g_assert_true (st_gc_is_young (vm, w1));
+  g_assert_cmphex (st_fetch (vm, w1, 0), ==, vm->nil_obj);
+  g_assert_cmphex (st_fetch (vm, w1, 1), ==, l1);
+  g_assert_cmpmem (st_bytes (vm, l1), 8, "live....", 8);
+  g_assert_cmphex (st_fetch (vm, w1, 2), ==, g.k->array_class);
+  g_autoptr (GArray) sm = samples (vm);
+  g_assert_cmpuint (g_array_index (sm, StGcSample, sm->len - 1).weak_cleared, ==, 1);
+  g_assert_cmpuint (it->pending_signals->len, ==, signals + 1);
+  g_assert_cmphex (g_array_index (it->pending_signals, StOop, signals), ==,
+                   st_special (vm, ST_SPLOB_THE_FINALIZATION_SEMAPHORE));
+
+  /* an old weak array */
+  collect (&g, ST_GC_TENURE_ALL);
+  g_assert_true (st_handles_get (h, hw, &w1));
+  g_assert_false (st_gc_is_young (vm, w1));
+  StOop live2 = new_string (&g, "live2...");
+  st_store (vm, w1, 0, new_string (&g, "dead2..."));
+  st_store (vm, w1, 2, live2);
+  StHandle hl2 = st_handles_add (h, live2);
+  collect (&g, ST_GC_SCAVENGE);
+  StOop l2;
+  g_assert_true (st_handles_get (h, hl2, &l2));
+  g_assert_true (st_gc_is_young (vm, l2));
+  g_assert_cmphex (st_fetch (vm, w1, 0), ==, vm->nil_obj);
+  g_assert_cmphex (st_fetch (vm, w1, 2), ==, l2);
+  g_assert_true (st_header (vm, w1) & ST_HDR_REMEMBERED_BIT);
+  /* the next scavenge tenures the survivor and finds it through the remembered weak array */
+  collect (&g, ST_GC_SCAVENGE);
+  g_assert_true (st_handles_get (h, hl2, &l2));
+  g_assert_false (st_gc_is_young (vm, l2));
+  g_assert_cmphex (st_fetch (vm, w1, 2), ==, l2);
+  g_assert_cmpmem (st_bytes (vm, l2), 8, "live2...", 8);
+  g_assert_cmpuint (findings (vm), ==, 0);       /* nothing young is left: the checker sees it all */
+  st_handles_free (h);
+  gc_free (&g);
+}
+
 /* An ephemeron whose key only it holds fires: it survives with key and
  * value, primitive 172's queue hands it out once; one whose key is held
  * elsewhere does not fire. */
@@ -392,6 +458,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gc/registered-root", test_registered_root);
   g_test_add_func ("/engine/gc/full-compacts", test_full_compacts);
   g_test_add_func ("/engine/gc/weak-cleared", test_weak_cleared);
+  g_test_add_func ("/engine/gc/weak-scavenge", test_weak_scavenge);
   g_test_add_func ("/engine/gc/ephemerons", test_ephemerons);
   g_test_add_func ("/engine/gc/pinned-stays", test_pinned_stays);
   g_test_add_func ("/engine/gc/hooks", test_hooks);
