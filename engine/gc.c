@@ -409,6 +409,29 @@ pointer_slots (StVM *vm, StOop o, uint64_t h, uint64_t slot0)
   return MIN (lits + 1, n);
 }
 
+/* How many of o's n pointer slots are in use: for a context, its fixed
+ * fields and its temps and stack up to its stack pointer.  The slots above
+ * hold what was popped; they keep nothing alive and become nil (the
+ * classic VMs trace a context only up to stackp).  n when o is no context
+ * or its stackp is no SmallInteger in range. */
+static inline uint64_t
+live_slots (StVM *vm, uint64_t h, uint64_t *p, uint64_t n)
+{
+  StInterp *it = st_interp (vm);
+  guint32 ci = st_hdr_class_index (h);
+  if (it == NULL || n < ST_CTX_TEMP0 || ci == 0
+      || (ci != it->ci_context && ci != it->ci_block_context))
+    return n;
+  StOop spv = p[ST_CTX_STACKP];
+  if (!st_is_smallint (spv) || st_smallint_value (spv) < 0
+      || (uint64_t) st_smallint_value (spv) > n - ST_CTX_TEMP0)
+    return n;
+  uint64_t used = ST_CTX_TEMP0 + (uint64_t) st_smallint_value (spv);
+  for (uint64_t i = used; i < n; i++)
+    p[i] = vm->nil_obj;
+  return used;
+}
+
 /* ---- scavenge ---- */
 
 static StOop
@@ -466,7 +489,7 @@ scan_slots (StVM *vm, StGc *gc, StOop o, bool old)
 {
   uint64_t h = st_header (vm, o);
   uint64_t *p = st_ptr (vm, o) + 1;
-  uint64_t n = pointer_slots (vm, o, h, p[0]);
+  uint64_t n = live_slots (vm, h, p, pointer_slots (vm, o, h, p[0]));
   if (st_hdr_format (h) == ST_FMT_WEAK)
     {
       uint64_t fixed = st_fixed_count (vm, o);
@@ -643,7 +666,7 @@ drain (StVM *vm, StGc *gc)
       g_array_set_size (gc->mark_stack, gc->mark_stack->len - 1);
       uint64_t h = st_header (vm, o);
       uint64_t *p = st_ptr (vm, o) + 1;
-      uint64_t n = pointer_slots (vm, o, h, p[0]);
+      uint64_t n = live_slots (vm, h, p, pointer_slots (vm, o, h, p[0]));
       guint fmt = st_hdr_format (h);
       if (fmt == ST_FMT_WEAK)
         {
@@ -1020,6 +1043,8 @@ collect (StVM *vm, StGc *gc, StGcKind kind, GError **error)
   gc->busy = true;
   run_hooks (vm, gc, FALSE, NULL);
   gint64 t0 = g_get_monotonic_time ();
+  /* the active context's stack pointer as of now (live_slots reads it) */
+  st_interp_save_registers (it);
   StGcSample s = { 0 };
   s.kind = kind;
   s.bytes_before = young_used (vm, gc) + old_space_bytes (vm);

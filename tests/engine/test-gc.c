@@ -333,6 +333,61 @@ test_weak_scavenge (void)
   gc_free (&g);
 }
 
+/* A context is traced up to its stack pointer: what lies above was
+ * popped, keeps nothing alive and becomes nil, in a scavenge and in a
+ * full collection.  A context whose stackp is not a SmallInteger in range
+ * is traced whole. */
+static void
+test_context_above_stackp (void)
+{
+  Gc g;
+  gc_setup (&g, 0);
+  StVM *vm = g.vm;
+  StInterp *it = st_interp (vm);
+  StHandles *h = st_handles_new (vm);
+  enum { TEMP0 = 6, STACKP = 2 };
+  StOop c = st_objmem_new_object (vm, it->ci_context, ST_FMT_FIXED_INDEXABLE, TEMP0 + 4);
+  for (guint i = 0; i < TEMP0 + 4; i++)
+    st_store (vm, c, i, vm->nil_obj);
+  st_store (vm, c, STACKP, st_smallint_oop (1));
+  st_store (vm, c, TEMP0, new_string (&g, "in use.."));
+  st_store (vm, c, TEMP0 + 1, new_string (&g, "popped.."));
+  StHandle hc = st_handles_add (h, c);
+  collect (&g, ST_GC_SCAVENGE);
+  StOop c1;
+  g_assert_true (st_handles_get (h, hc, &c1));
+  g_assert_cmpmem (st_bytes (vm, st_fetch (vm, c1, TEMP0)), 8, "in use..", 8);
+  g_assert_cmphex (st_fetch (vm, c1, TEMP0 + 1), ==, vm->nil_obj);
+
+  /* stackp nil: every slot is traced */
+  st_store (vm, c1, STACKP, vm->nil_obj);
+  st_store (vm, c1, TEMP0 + 2, new_string (&g, "kept...."));
+  collect (&g, ST_GC_SCAVENGE);
+  g_assert_true (st_handles_get (h, hc, &c1));
+  g_assert_cmpmem (st_bytes (vm, st_fetch (vm, c1, TEMP0 + 2)), 8, "kept....", 8);
+
+  /* an old context and an old object only above its stackp: a full collection frees it */
+  st_store (vm, c1, STACKP, st_smallint_oop (1));
+  collect (&g, ST_GC_TENURE_ALL);
+  g_assert_true (st_handles_get (h, hc, &c1));
+  g_assert_false (st_gc_is_young (vm, c1));
+  g_assert_cmphex (st_fetch (vm, c1, TEMP0 + 2), ==, vm->nil_obj);   /* the scavenge already dropped it */
+  StOop old = new_string (&g, "old.....");
+  StHandle ho = st_handles_add (h, old);
+  collect (&g, ST_GC_TENURE_ALL);
+  g_assert_true (st_handles_get (h, ho, &old));
+  g_assert_false (st_gc_is_young (vm, old));
+  st_store (vm, c1, TEMP0 + 3, old);
+  st_handles_release (h, ho);
+  collect (&g, ST_GC_FULL);
+  g_assert_true (st_handles_get (h, hc, &c1));
+  g_assert_cmphex (st_fetch (vm, c1, TEMP0 + 3), ==, vm->nil_obj);
+  g_assert_cmpmem (st_bytes (vm, st_fetch (vm, c1, TEMP0)), 8, "in use..", 8);
+  g_assert_cmpuint (findings (vm), ==, 0);
+  st_handles_free (h);
+  gc_free (&g);
+}
+
 /* An ephemeron whose key only it holds fires: it survives with key and
  * value, primitive 172's queue hands it out once; one whose key is held
  * elsewhere does not fire. */
@@ -459,6 +514,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/gc/full-compacts", test_full_compacts);
   g_test_add_func ("/engine/gc/weak-cleared", test_weak_cleared);
   g_test_add_func ("/engine/gc/weak-scavenge", test_weak_scavenge);
+  g_test_add_func ("/engine/gc/context-above-stackp", test_context_above_stackp);
   g_test_add_func ("/engine/gc/ephemerons", test_ephemerons);
   g_test_add_func ("/engine/gc/pinned-stays", test_pinned_stays);
   g_test_add_func ("/engine/gc/hooks", test_hooks);
