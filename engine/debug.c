@@ -1337,8 +1337,7 @@ is_context (StInterp *it, StOop o)
 {
   if (!st_interp_valid_obj (it->vm, o) || st_num_slots (it->vm, o) < ST_CTX_TEMP0)
     return false;
-  guint32 ci = st_class_index (it->vm, o);
-  return ci == it->ci_context || (it->block_contexts && ci == it->ci_block_context);
+  return st_interp_is_context_class (it, st_class_index (it->vm, o));
 }
 
 gboolean

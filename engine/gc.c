@@ -419,8 +419,7 @@ live_slots (StVM *vm, uint64_t h, uint64_t *p, uint64_t n)
 {
   StInterp *it = st_interp (vm);
   guint32 ci = st_hdr_class_index (h);
-  if (it == NULL || n < ST_CTX_TEMP0 || ci == 0
-      || (ci != it->ci_context && ci != it->ci_block_context))
+  if (it == NULL || n < ST_CTX_TEMP0 || ci == 0 || !st_interp_is_context_class (it, ci))
     return n;
   StOop spv = p[ST_CTX_STACKP];
   if (!st_is_smallint (spv) || st_smallint_value (spv) < 0

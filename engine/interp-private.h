@@ -253,6 +253,14 @@ st_gc_remember_if_old (StVM *vm, StOop o)
     st_gc_remember_slow (vm, o);
 }
 
+/* Is ci the class index of the image's contexts (MethodContext, and a
+ * 6502 image's BlockContext)? */
+static inline bool
+st_interp_is_context_class (const StInterp *it, guint32 ci)
+{
+  return ci == it->ci_context || (it->block_contexts && ci == it->ci_block_context);
+}
+
 /* A 32-bit image's contexts and closures keep their pcs in the heap's
  * 64-bit layout: does o need its pc slots translated (interp-context.c)? */
 static inline bool
@@ -261,7 +269,7 @@ st_interp_needs_pc_fix (StInterp *it, StOop o)
   if (it->word64 || !st_interp_valid_obj (it->vm, o))
     return false;
   guint32 ci = st_class_index (it->vm, o);
-  return ci == it->ci_context || ci == it->ci_closure || (it->block_contexts && ci == it->ci_block_context);
+  return st_interp_is_context_class (it, ci) || ci == it->ci_closure;
 }
 
 /* Whoever changes eden_clean, eden_trigger, eden_end or gc_stress calls
