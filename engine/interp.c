@@ -673,11 +673,8 @@ special_at (StInterp *it, guint which, const uint64_t *top, StOop *out)
     return false;
   /* the 0-based slot, within the Array (the image readers keep every
    * object's slots inside its segment) */
-  uint64_t n = st_hdr_num_slots (h);
-  if (ST_UNLIKELY (n == ST_OVERFLOW_SLOTS))
-    n = p[-1] & G_GUINT64_CONSTANT (0x00FFFFFFFFFFFFFF);
   uint64_t k = (uint64_t) st_smallint_value (index) - 1;
-  if (k >= n)
+  if (k >= st_slots_from_header (h, p))
     return false;
   if (which == SPECIAL_AT)
     {
@@ -1114,7 +1111,7 @@ _Static_assert (LAST (V3, PUSH_LIT_CONST) - FIRST (V3, PUSH_LIT_CONST) >= 7
 _Static_assert (LAST (V3, PUSH_TEMP) - FIRST (V3, PUSH_TEMP) >= 11 && LAST (SISTA, PUSH_TEMP) - FIRST (SISTA, PUSH_TEMP) >= 11
                 && LAST (V3, POP_STORE_TEMP) - FIRST (V3, POP_STORE_TEMP) >= 7
                 && LAST (SISTA, POP_STORE_TEMP) - FIRST (SISTA, POP_STORE_TEMP) >= 7,
-                "push_temp_0..11 and pop_store_temp_0..7 label both sets' rows");
+                "v3_/sista_push_temp_0..11 and pop_store_temp_0..7 label both sets' rows");
 _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
                 && BASE (V3, SHORT_JUMP_FALSE) == 1
                 && FIRST (V3, LONG_JUMP_TRUE) % 4 == 0 && FIRST (V3, LONG_JUMP_FALSE) == FIRST (V3, LONG_JUMP_TRUE) + 4
@@ -1239,9 +1236,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
         NEXT;                                                           \
       }                                                                 \
     slots[--sp] = (v);                                                  \
-    count++;                                                            \
-    pc++;                                                               \
-    goto *dtab[nb_];                                                    \
+    NEXT_READ (nb_);                                                    \
   } while (0)
 
 #if ST_COMPUTED_GOTO && defined (__GNUC__) && !defined (ST_FORCE_SWITCH)
@@ -1353,6 +1348,14 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     PC_CHECK ();                                                        \
     goto *dtab[bc[pc++]];                                               \
   } while (0)
+/* NEXT's work for opcode nb, already read at pc (a handler that peeked
+ * at it and does not take it) */
+#define NEXT_READ(nb)                                                   \
+  do {                                                                  \
+    count++;                                                            \
+    pc++;                                                               \
+    goto *dtab[(nb)];                                                   \
+  } while (0)
 /* NEXT where pc is known to be inside the method */
 #define NEXT_IN_METHOD                                                  \
   do {                                                                  \
@@ -1371,6 +1374,12 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     goto *dtab[BYTE ()];                                                \
   } while (0)
 #define NEXT_IN_METHOD NEXT
+#define NEXT_READ(nb)                                                   \
+  do {                                                                  \
+    count++;                                                            \
+    pc++;                                                               \
+    goto *dtab[(nb)];                                                   \
+  } while (0)
 #endif
 #define ADD_SUB_RESULT(set, v) PUSH_OR_STORE (set, v)
 #else
@@ -1389,11 +1398,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     }
 #define NEXT goto loop_top
 #define NEXT_IN_METHOD NEXT
-#define ADD_SUB_RESULT(set, v)                                          \
-  do {                                                                  \
-    slots[--sp] = (v);                                                  \
-    NEXT;                                                               \
-  } while (0)
+#define ADD_SUB_RESULT(set, v) ((void) 0)     /* no fused store: ADD_SUB_SEND pushes v */
 #endif
 
   SYNC_IN ();
@@ -2160,9 +2165,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
         pc++;                                                           \
         NEXT;                                                           \
       }                                                                 \
-    count++;                                                            \
-    pc++;                                                               \
-    goto *dtab[nb_];                                                    \
+    NEXT_READ (nb_);                                                    \
   } while (0)
 #define PUSH_TEMP_HANDLERS(i)                                           \
     v3_push_temp_##i: PUSH_TEMP_PAIR (V3, i);                           \
@@ -2302,6 +2305,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
     }
 #undef DISPATCH
 #undef NEXT
+#undef NEXT_IN_METHOD
 #undef BYTE
 #undef PUSH
 #undef POP
@@ -2343,6 +2347,7 @@ _Static_assert (LAST (V3, SHORT_JUMP_FALSE) - FIRST (V3, SHORT_JUMP_FALSE) == 7
 #undef PUSH_OR_STORE
 #undef ADD_SUB_RESULT
 #undef PC_CHECK
+#undef NEXT_READ
 #undef BACK_JUMP_CHECK
 
   st_interp_save_registers (it);

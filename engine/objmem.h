@@ -211,14 +211,23 @@ static inline guint     st_format (const StVM *vm, StOop o) { return st_hdr_form
 static inline guint32   st_class_index (const StVM *vm, StOop o) { return st_hdr_class_index (st_header (vm, o)); }
 static inline guint32   st_hash (const StVM *vm, StOop o) { return st_hdr_hash (st_header (vm, o)); }
 
+/* Slot count of the object whose header h (already read) is at p,
+ * honouring the overflow word before it. */
+static inline uint64_t
+st_slots_from_header (uint64_t h, const uint64_t *p)
+{
+  uint64_t n = st_hdr_num_slots (h);
+  if (ST_UNLIKELY (n == ST_OVERFLOW_SLOTS))
+    return p[-1] & G_GUINT64_CONSTANT (0x00FFFFFFFFFFFFFF);
+  return n;
+}
+
 /* Slot count, honouring the overflow word. */
 static inline uint64_t
 st_num_slots (const StVM *vm, StOop o)
 {
-  guint n = st_hdr_num_slots (st_header (vm, o));
-  if (ST_UNLIKELY (n == ST_OVERFLOW_SLOTS))
-    return st_word_at (vm, o - 8) & G_GUINT64_CONSTANT (0x00FFFFFFFFFFFFFF);
-  return n;
+  const uint64_t *p = st_ptr (vm, o);
+  return st_slots_from_header (p[0], p);
 }
 
 static inline StOop  st_fetch (const StVM *vm, StOop o, uint64_t i) { return st_ptr (vm, o)[1 + i]; }
